@@ -1,0 +1,90 @@
+"""Bring-your-own embeddings: an ``.npz`` file with ``X_train, y_train, X_test, y_test`` (and
+optionally ``X_val, y_val``), validated with one clear error per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cliffbench.datasets.base import TASKS, DataBundle, Dataset, Split, resolve_size, split_off
+from cliffbench.errors import ConfigError, DataError, MissingResourceError
+
+REQUIRED = ("X_train", "y_train", "X_test", "y_test")
+
+
+class FeaturesFile(Dataset):
+    """Precomputed features. Without ``X_val`` the pool is all of ``X_train`` unless ``val_size``
+    asks for a validation set carved out of it."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        name: str = "features",
+        task: str = "classification",
+        val_size: int | float | None = 0,
+        split_seed: int = 0,
+        reference_lines: dict[str, float] | None = None,
+    ) -> None:
+        super().__init__(name, reference_lines)
+        if task not in TASKS:
+            raise ConfigError(f"dataset.task must be one of {', '.join(TASKS)}, got {task!r}")
+        self.path, self.task, self.val_size, self.split_seed = path, task, val_size, split_seed
+
+    def _read(self) -> dict[str, np.ndarray]:
+        if not self.path:
+            raise ConfigError("dataset=features needs dataset.path=FILE.npz")
+        path = Path(self.path).expanduser()
+        if not path.is_file():
+            raise MissingResourceError(f"features file not found: {path} (set dataset.path=FILE.npz)")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear line
+            raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from exc
+        missing = [k for k in REQUIRED if k not in arrays]
+        has_val = [k for k in ("X_val", "y_val") if k in arrays]
+        if len(has_val) == 1:
+            missing.append("y_val" if has_val == ["X_val"] else "X_val")
+        if missing:
+            raise DataError(f"{path}: missing array(s) {', '.join(missing)} "
+                            f"(needs {', '.join(REQUIRED)}; optional X_val, y_val)")
+        return arrays
+
+    def _check(self, X: np.ndarray, y: np.ndarray, split: str, dim: int | None) -> tuple[np.ndarray, np.ndarray]:
+        where = f"{self.path}: {split}"
+        if X.ndim != 2:
+            raise DataError(f"{where}: X_{split} must be 2-D (samples, features), got shape {X.shape}")
+        if y.ndim != 1 or len(y) != len(X):
+            raise DataError(f"{where}: y_{split} must be 1-D with {len(X)} entries, got shape {y.shape}")
+        if dim is not None and X.shape[1] != dim:
+            raise DataError(f"{where}: X_{split} has {X.shape[1]} features but X_train has {dim}")
+        if not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
+            raise DataError(f"{where}: X_{split} must be numeric and finite (found NaN/inf or non-numbers)")
+        if self.task == "classification":
+            if not np.issubdtype(y.dtype, np.number) or (
+                not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0)):
+                raise DataError(f"{where}: labels y_{split} must be integers for classification "
+                                f"(use dataset.task=regression for real-valued targets)")
+            y = y.astype(np.int64)
+        elif not np.issubdtype(y.dtype, np.number) or not np.isfinite(y).all():
+            raise DataError(f"{where}: targets y_{split} must be finite numbers")
+        return X, y
+
+    def load(self) -> DataBundle:
+        arrays = self._read()
+        X_tr, y_tr = self._check(arrays["X_train"], arrays["y_train"], "train", None)
+        dim = X_tr.shape[1]
+        test = Split(*self._check(arrays["X_test"], arrays["y_test"], "test", dim))
+        if "X_val" in arrays:
+            val = Split(*self._check(arrays["X_val"], arrays["y_val"], "val", dim))
+            pool = Split(X_tr, y_tr)
+        else:
+            n_val = resolve_size(self.val_size, len(y_tr), "dataset.val_size")
+            pool_idx, val_idx = split_off(len(y_tr), n_val, self.split_seed)
+            pool = Split(X_tr[pool_idx], y_tr[pool_idx])
+            val = Split(X_tr[val_idx], y_tr[val_idx]) if n_val else None
+        lines = dict(self.reference_lines)
+        if self.task == "classification":
+            lines.setdefault("random guessing", 1.0 - 1.0 / len(np.unique(pool.y)))
+        return DataBundle(pool, test, val, self.task, {"dataset": self.name, "reference_lines": lines})

@@ -1,0 +1,1 @@
+"""Experiment loggers (config group ``logger/``): ``none`` and ``wandb`` (one run per job)."""

@@ -1,0 +1,165 @@
+"""Runs one job: one (dataset, backbone, method) over the n-grid x trials, cell rows persisted as
+they finish, then the job's table, figure and logger output."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from cliffbench.errors import CliffbenchError, ConfigError
+from cliffbench.methods.base import CellBatch, Outcome
+from cliffbench.results.store import CellStore
+from cliffbench.sampling import make_grid, trial_seed, trial_subsets
+
+log = logging.getLogger("cliffbench")
+
+# Config keys that do not change any cell's result: changing them resumes the same rows.
+NON_IDENTITY_KEYS = (
+    "name", "label", "trials", "progress", "logger", "paths", "hydra",
+    "grid.n", "grid.min", "grid.max", "grid.num",
+    "trainer.devices", "trainer.enable_progress_bar", "trainer.num_workers",
+    "backbone.batch_size", "backbone.num_workers", "method.device",
+)
+
+
+def job_identity(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config minus the keys in ``NON_IDENTITY_KEYS``: what makes two rows comparable."""
+    tree = OmegaConf.to_container(cfg, resolve=True)
+    for dotted in NON_IDENTITY_KEYS:
+        *parents, leaf = dotted.split(".")
+        node = tree
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return tree
+
+
+@dataclass
+class JobContext:
+    """What a method may use: config, raw data, backbone, features (computed once, on first use)."""
+
+    cfg: DictConfig
+    raw: Any
+    backbone: Any
+    job_dir: Path
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def features(self):
+        t0 = time.perf_counter()
+        feats = self.backbone.features(self.raw, self)
+        log.info("features from backbone=%s in %.1fs: pool %s, test %s", self.backbone.name,
+                 time.perf_counter() - t0, np.shape(feats.pool.X), np.shape(feats.test.X))
+        return feats
+
+    @property
+    def task(self) -> str:
+        return self.raw.task
+
+
+def _check_trials(cfg: DictConfig) -> int:
+    trials = cfg.trials
+    if not isinstance(trials, int) or trials < 1:
+        raise ConfigError(f"trials must be a positive integer, got {trials!r}")
+    return trials
+
+
+def _outcome_row(o: Outcome, batch: CellBatch, seed: int, seconds: float) -> dict[str, Any]:
+    status, message = o.status, o.message
+    err = float(o.test_error) if o.test_error is not None else math.nan
+    if status == "ok" and not math.isfinite(err):
+        status, message = "failed", (message + "; " if message else "") + f"test error is {err}"
+    pos = int(np.flatnonzero(batch.trials == o.trial)[0])
+    return {"n": batch.n, "trial": int(o.trial), "seed": seed, "trial_seed": int(batch.seeds[pos]),
+            "test_error": err, "status": status, "message": message, "seconds": seconds,
+            "finished_at": datetime.now(timezone.utc).isoformat(), **o.metrics}
+
+
+def _failed_rows(batch: CellBatch, trials: set[int], seed: int, exc: BaseException) -> list[dict[str, Any]]:
+    msg = f"{type(exc).__name__}: {exc}".strip()[:2000]
+    return [_outcome_row(Outcome(t, math.nan, status="failed", message=msg), batch, seed, 0.0)
+            for t in sorted(trials)]
+
+
+def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials: int, seed: int,
+              sampling: str, progress: bool = True) -> None:
+    """The n x trial loop: each n's pending trials go to the method at once; rows are persisted as
+    the method yields them; an exception fails the cells it left unfinished and the loop goes on."""
+    from tqdm.auto import tqdm
+
+    done = store.finished()
+    total = len(grid) * trials
+    labels = ctx.raw.pool.y if ctx.task == "classification" else None
+    pool_size = len(ctx.raw.pool)
+    bar = tqdm(total=total, initial=sum(1 for n in grid for t in range(trials) if (n, t) in done),
+               desc=f"{ctx.cfg.dataset.name}/{ctx.backbone.name}/{method.name}", unit="cell",
+               disable=not progress, dynamic_ncols=True)
+    with bar:
+        for n in grid:
+            pending = [t for t in range(trials) if (n, t) not in done]
+            if not pending:
+                continue
+            index = np.stack([trial_subsets([n], pool_size=pool_size, seed=seed, trial=t,
+                                            sampling=sampling, labels=labels)[n] for t in pending])
+            batch = CellBatch(n, np.asarray(pending), np.asarray([trial_seed(seed, t) for t in pending]), index)
+            left = set(pending)
+            t0 = time.perf_counter()
+            try:
+                for outcomes in method.run(batch, ctx):
+                    seconds = (time.perf_counter() - t0) / max(len(outcomes), 1)
+                    rows = [_outcome_row(o, batch, seed, seconds) for o in outcomes if o.trial in left]
+                    store.write(rows)
+                    left -= {r["trial"] for r in rows}
+                    bar.update(len(rows))
+                    t0 = time.perf_counter()
+                if left:
+                    raise RuntimeError(f"method {method.name} returned no result for trials {sorted(left)}")
+            except CliffbenchError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a failed cell is a row, never a crashed sweep
+                log.warning("n=%d: %d cell(s) failed: %s: %s", n, len(left), type(exc).__name__, exc)
+                store.write(_failed_rows(batch, left, seed, exc))
+                bar.update(len(left))
+
+
+def run_job(cfg: DictConfig, job_dir: str | Path) -> Path:
+    """Run one job into ``job_dir`` and return it. Raises :class:`CliffbenchError` on user errors."""
+    from hydra.utils import instantiate
+
+    from cliffbench.summary import finish_job
+
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    trials = _check_trials(cfg)
+    dataset = instantiate(cfg.dataset, _convert_="all")
+    backbone = instantiate(cfg.backbone, _convert_="all")
+    method = instantiate(cfg.method, _convert_="all")
+    logger = instantiate(cfg.logger, _convert_="all")
+    raw = dataset.load()
+    if raw.task not in method.tasks:
+        raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset.name})")
+    grid = make_grid(cfg.grid.n, cfg.grid.min, cfg.grid.max, cfg.grid.num, pool_size=len(raw.pool))
+    store = CellStore(job_dir, job_identity(cfg), label=cfg.get("label"), meta=raw.meta)
+    ctx = JobContext(cfg, raw, backbone, job_dir)
+    logger.start(cfg, job_dir)
+    exit_code = 1
+    try:
+        log.info("job %s: grid %s x %d trials -> %s", store.config_id, grid, trials, job_dir)
+        if method.needs_features:
+            ctx.features  # noqa: B018 - extract once, before any cell, so extraction errors end the job
+        run_cells(method, ctx, store, grid, trials, int(cfg.seed), cfg.grid.sampling, bool(cfg.progress))
+        finish_job(store, cfg, job_dir, raw.meta, logger, grid, trials)
+        exit_code = 0
+    finally:
+        logger.finish(exit_code)
+    return job_dir
