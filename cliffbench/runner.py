@@ -132,19 +132,27 @@ def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials
                 bar.update(len(left))
 
 
-def run_job(cfg: DictConfig, job_dir: str | Path) -> Path:
-    """Run one job into ``job_dir`` and return it. Raises :class:`CliffbenchError` on user errors."""
+def build(node: DictConfig):
+    """``instantiate`` a config group node; user errors raised by its constructor surface as they are."""
+    from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as exc:
+        if isinstance(exc.__cause__, CliffbenchError):
+            raise exc.__cause__ from None
+        raise
+
+
+def run_job(cfg: DictConfig, job_dir: str | Path) -> Path:
+    """Run one job into ``job_dir`` and return it. Raises :class:`CliffbenchError` on user errors."""
     from cliffbench.summary import finish_job
 
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     trials = _check_trials(cfg)
-    dataset = instantiate(cfg.dataset, _convert_="all")
-    backbone = instantiate(cfg.backbone, _convert_="all")
-    method = instantiate(cfg.method, _convert_="all")
-    logger = instantiate(cfg.logger, _convert_="all")
+    dataset, backbone, method, logger = (build(cfg[g]) for g in ("dataset", "backbone", "method", "logger"))
     raw = dataset.load()
     if raw.task not in method.tasks:
         raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset.name})")
