@@ -21,7 +21,8 @@ def format_table(df) -> str:
         lines.append(f"  {'n':>7}  {'median':>8}  {'range':>18}  trials")
         for r in cur.itertuples():
             fail = f" ({r.failed} failed)" if r.failed else ""
-            lines.append(f"  {r.n:>7}  {r.median:>8.4f}  [{r.min:.4f}, {r.max:.4f}]  {r.trials}{fail}")
+            span = f"[{r.min:.4f}, {r.max:.4f}]"
+            lines.append(f"  {r.n:>7}  {r.median:>8.4f}  {span:>18}  {r.trials}{fail}")
     return "\n".join(lines)
 
 

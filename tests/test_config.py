@@ -62,3 +62,9 @@ def test_typed_schema_rejects_bad_values(compose_cfg):
         compose_cfg(["trials=many"])
     with pytest.raises(ConfigCompositionException):
         compose_cfg(["unknown_key=1"])
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib", "submitit_local", "submitit_slurm"])
+def test_launchers_compose(compose_cfg, launcher):
+    cfg = compose_cfg([f"hydra/launcher={launcher}"], hydra_cfg=True)
+    assert launcher.split("_")[0] in cfg.hydra.launcher._target_.lower()
