@@ -101,10 +101,13 @@ def plot_curves(df, out_base: str | Path, *, title: str = "",
     references = reference_curves(df) if references is None else references
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
     shown = [stats[["min", "median"]].to_numpy().ravel()]
-    for i, (cid, cur) in enumerate(stats.groupby("config_id", sort=False)):
-        cur = cur.dropna(subset=["median"]).sort_values("n")
+    groups = dict(list(stats.groupby("config_id", sort=False)))
+    label_of = {cid: str(labels.get(cid, cid)) if hasattr(labels, "get") else cid for cid in groups}
+    # Ordered by label, so colours match the report's per-curve panels.
+    for i, cid in enumerate(sorted(groups, key=lambda c: (label_of[c], c))):
+        cur = groups[cid].dropna(subset=["median"]).sort_values("n")
         colour = f"C{i % 10}"
-        label = labels.get(cid, cid) if hasattr(labels, "get") else cid
+        label = label_of[cid]
         ax.fill_between(cur["n"], cur["min"], cur["max"], color=colour, alpha=0.2, linewidth=0)
         ax.plot(cur["n"], cur["median"], "o-", color=colour, markersize=3, label=label)
         if cid in references:

@@ -14,7 +14,8 @@ Benjamini-Hochberg). A window is a cliff when its corrected p < ``level`` and th
 below ``-(min_slope_change + q)``, where q bounds the concavity that rounding to the metric's
 resolution r alone can fake: each log value may be off by up to log(1 + r / (2 y)) at median
 error y, so q = (e_left + e_mid) / dx_left + (e_mid + e_right) / dx_right. Overlapping cliff
-windows are merged into one n-interval.
+windows are merged into one n-interval, which ends at its steepest grid step (where concavity,
+the slope getting steeper, stops).
 
 Guards. Errors of exactly 0 make log undefined: they are clipped at the metric's resolution (the
 smallest positive error seen in the curve, or ``floor``), so reaching 0 counts as reaching the
@@ -135,6 +136,10 @@ def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float
     cliffs = []
     for a, c, p in spans:
         steps = [_slope(x, y, k, k + 1) for k in range(a, c)]
+        # Concavity (the slope getting steeper) ends at the steepest step: wide windows can reach
+        # past it onto the floor, so the interval is cut there.
+        c = a + 1 + int(np.nanargmin(steps))
+        steps = steps[: c - a]
         cliffs.append(Cliff(
             n_start=float(curve.n[a]), n_end=float(curve.n[c]),
             slope_before=float(_slope(x, y, max(a - 2, 0), a)) if a > 0 else math.nan,

@@ -78,7 +78,7 @@ def build_curves(df) -> list[Curve]:
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise DataError(f"results lack column(s) {missing}; expected rows written by cliffbench")
-    df = df.copy()
+    df = df.reset_index(drop=True)
     if "config_id" not in df.columns:
         df["config_id"] = df["label"] if "label" in df.columns else "curve"
     if "label" not in df.columns:

@@ -101,7 +101,7 @@ def _select(n, y, n_min, n_max):
     return n[keep], y[keep], int((np.isfinite(y) & (y <= 0)).sum())
 
 
-def _least_squares(residual, starts, lower, upper):
+def _least_squares(residual, starts, lower, upper, max_nfev: int = 400):
     from scipy.optimize import least_squares
 
     best = None
@@ -110,7 +110,7 @@ def _least_squares(residual, starts, lower, upper):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                res = least_squares(residual, x0, bounds=(lower, upper), method="trf", max_nfev=400)
+                res = least_squares(residual, x0, bounds=(lower, upper), method="trf", max_nfev=max_nfev)
             except (ValueError, FloatingPointError):
                 continue
         if np.all(np.isfinite(res.fun)) and (best is None or res.cost < best.cost):
@@ -199,15 +199,18 @@ def fit_bnsl(n, y, n_min: float | None = None, n_max: float | None = None) -> BN
     def residual(p):
         return _bnsl_log(x, p) - logy
 
+    # Starts: the break at each quartile of log n, the slopes before/after it from the data's
+    # chords, a gentle or a steep extra bend.
     starts = []
     for q in (0.25, 0.5, 0.75):
         log_d = float(np.quantile(x, q))
-        for c0 in (0.0, 0.5):
-            for c1 in (1.0, 3.0):
-                for e in (0.0, 0.5):
-                    log_b = float(logy[0] + c0 * x[0])
-                    starts.append([log_b, c0, c1, log_d, math.log(0.3), e * ymin])
-    best = _least_squares(residual, starts, lower, upper)
+        left, right = x <= log_d, x >= log_d
+        c0 = -float(np.polyfit(x[left], logy[left], 1)[0]) if left.sum() >= 2 else 0.5
+        c_after = -float(np.polyfit(x[right], logy[right], 1)[0]) if right.sum() >= 2 else c0
+        for bend in (max(c_after - c0, 0.2), 3.0):
+            c0s = float(np.clip(c0, lower[1], upper[1]))
+            starts.append([float(logy[0] + c0s * x[0]), c0s, bend, log_d, math.log(0.3), 0.0])
+    best = _least_squares(residual, starts, lower, upper, max_nfev=200)
     if best is None:
         out.reason = "optimizer failed from every start"
         return out

@@ -87,6 +87,8 @@ def fmt(value, digits: int = 3) -> str:
         return "∞"
     if isinstance(value, (int, np.integer)):
         return str(value)
+    if abs(value) < 1e-12:
+        return "0"
     return f"{value:.{digits}g}"
 
 
