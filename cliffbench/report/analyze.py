@@ -37,6 +37,7 @@ class CurveReport:
     bnsl: BNSLFit
     cliffs: list[Cliff]
     tests: object = field(repr=False, default=None)
+    cliff_note: str = ""
 
     def param_ci(self, name: str) -> tuple[float, float]:
         return ci(self.boot.param(name))
@@ -63,4 +64,17 @@ def analyze_curve(curve: Curve, settings: Settings) -> CurveReport:
     else:
         cliffs, tests = detect_cliffs(curve, settings.level, settings.widths, floor, settings.correction,
                                       settings.min_slope_change)
-    return CurveReport(curve, fit, (lo, hi), boot, bnsl, cliffs, tests)
+    return CurveReport(curve, fit, (lo, hi), boot, bnsl, cliffs, tests, power_note(tests, settings.level))
+
+
+def power_note(tests, level: float) -> str:
+    """Why no window could be significant, if so: with T trials the exact one-sided Wilcoxon test
+    cannot give p below 2^-T, and the correction multiplies the smallest p by the number of tests."""
+    if tests is None or not len(tests):
+        return "no window could be tested (too few n, trials or change)"
+    trials = int(tests["trials"].max())
+    if 0.5 ** trials * len(tests) >= level:
+        need = int(np.ceil(np.log2(len(tests) / level)))
+        return (f"too few trials ({trials}) for a significant cliff over {len(tests)} tests at level {level}; "
+                f"need >= {need}")
+    return ""

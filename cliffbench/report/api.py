@@ -146,6 +146,8 @@ def fit_summary(df, n_boot: int = 100, **options) -> dict[str, Any]:
             out[f"{prefix}bnsl/{key}"] = _clean(row[f"bnsl_{key}"])
         out[f"{prefix}cliffs/count"] = len(rep.cliffs)
         out[f"{prefix}cliffs/intervals"] = row["cliff_intervals"]
+        if row["cliff_note"]:
+            out[f"{prefix}cliffs/note"] = row["cliff_note"]
         for i, cl in enumerate(rep.cliffs):
             for key, value in vars(cl).items():
                 out[f"{prefix}cliffs/{i}/{key}"] = _clean(value)

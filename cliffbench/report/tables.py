@@ -37,7 +37,8 @@ def summary_table(reports: Sequence[CurveReport]):
                     "bnsl_break_n": bn.d, "bnsl_slope_before": bn.slope_before if bn.ok else math.nan,
                     "bnsl_slope_after": bn.slope_after if bn.ok else math.nan, "bnsl_E": bn.E,
                     "bnsl_sharpness": bn.f, "bnsl_rmse_log": bn.rmse_log, "bnsl_reason": bn.reason,
-                    "cliffs": len(rep.cliffs), "cliff_intervals": _interval(rep.cliffs)})
+                    "cliffs": len(rep.cliffs), "cliff_intervals": _interval(rep.cliffs),
+                    "cliff_note": rep.cliff_note})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -120,7 +121,8 @@ def display_summary(summary):
     out["fit n"] = [f"{a:g}–{b:g}" for a, b in zip(summary["fit_n_lo"], summary["fit_n_hi"])]
     out["rmse(log)"] = [fmt(v) if not r else f"failed: {r}" for v, r in zip(summary["rmse_log"], summary["fit_reason"])]
     out["BNSL break n"] = [fmt(v) for v in summary["bnsl_break_n"]]
-    out["cliffs"] = [s or "none" for s in summary["cliff_intervals"]]
+    out["cliffs"] = [s or (f"none ({note})" if note else "none")
+                     for s, note in zip(summary["cliff_intervals"], summary["cliff_note"])]
     return out
 
 
