@@ -87,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if args.wandb:
         from cliffbench.report.wandb_run import log_report
 
-        print(f"wandb:    {log_report(res, path, out, project=args.wandb_project)}")
+        where = log_report(res, path, out, project=args.wandb_project)
+        hint = f"  (upload later with: wandb sync {where})" if "offline-run" in where else ""
+        print(f"wandb:    {where}{hint}")
     return 0
 
 
