@@ -10,7 +10,7 @@ from cliffbench.report.wandb_run import log_report, summary_values
 
 
 def test_log_report_runs_through_wandb_api_and_summarises_every_curve(tmp_path):
-    res = report(frame(lambda n: 0.02 + 3 * n ** -0.6, trials=10), tmp_path / "rep", n_boot=5)
+    res = report(frame(lambda n: 0.02 + 3 * n ** -0.6, trials=10), tmp_path / "rep", n_boot=12)
     values = summary_values(res)
     assert values["curve/alpha"] == res.summary.loc[0, "alpha"] and values["curve/cliffs"] == 0
     assert values["curve/alpha_lo"] <= values["curve/alpha"] <= values["curve/alpha_hi"]
