@@ -3,7 +3,6 @@ never concave on log-log axes, so it must never be called a cliff)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from report_helpers import GRID, frame
 

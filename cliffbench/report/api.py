@@ -12,8 +12,15 @@ from cliffbench.errors import DataError
 from cliffbench.report.analyze import CurveReport, Settings, analyze_curve
 from cliffbench.report.curves import build_curves, find_curve
 from cliffbench.report.efficiency import resolve_targets
-from cliffbench.report.tables import (cliffs_table, display_efficiency, display_multipliers, display_summary,
-                                      efficiency_tables, markdown, summary_table)
+from cliffbench.report.tables import (
+    cliffs_table,
+    display_efficiency,
+    display_multipliers,
+    display_summary,
+    efficiency_tables,
+    markdown,
+    summary_table,
+)
 from cliffbench.results.store import atomic_write_text
 
 
