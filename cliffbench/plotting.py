@@ -1,12 +1,17 @@
 """Paper-style data-scaling figures: test error vs n on log-log axes, median line and min-max band
-across trials, one colour per curve, horizontal reference lines."""
+across trials, one colour per curve, horizontal reference lines (random guessing, human, ...),
+dashed reference curves (a per-cell ``reference_error`` metric such as an analytic prediction), and
+a linear y-axis near zero when errors reach exactly 0 (as the paper's Fig 3.1a)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+REFERENCE_STYLES = ["--", ":", "-."]
 
 
 def curve_stats(df, by: Sequence[str] = ("config_id",)):
@@ -28,46 +33,46 @@ def curve_stats(df, by: Sequence[str] = ("config_id",)):
     return stats.reset_index()
 
 
-def plot_curves(df, out_base: str | Path, *, title: str = "",
-                reference_lines: Mapping[str, float] | None = None,
-                formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Draw every curve in ``df`` (grouped by ``config_id``, legend from ``label``) and save the
-    figure as ``out_base.<fmt>`` for each format. Returns the written paths."""
-    import matplotlib
+def reference_curves(df) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per config_id: (n, median ``reference_error``) when the rows carry that metric."""
+    import pandas as pd
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    if "reference_error" not in df.columns or "config_id" not in df.columns:
+        return {}
+    ok = df[df["status"] == "ok"].assign(reference_error=lambda d: pd.to_numeric(d["reference_error"], errors="coerce"))
+    out = {}
+    for cid, rows in ok.dropna(subset=["reference_error"]).groupby("config_id", sort=False):
+        med = rows.groupby("n")["reference_error"].median().sort_index()
+        out[cid] = (med.index.to_numpy(dtype=float), med.to_numpy(dtype=float))
+    return out
 
-    stats = curve_stats(df, ("config_id",))
-    labels = df.drop_duplicates("config_id").set_index("config_id")["label"] if "label" in df else {}
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
-    floor = np.inf
-    for i, (cid, cur) in enumerate(stats.groupby("config_id", sort=False)):
-        cur = cur.dropna(subset=["median"]).sort_values("n")
-        colour = f"C{i % 10}"
-        label = labels.get(cid, cid) if hasattr(labels, "get") else cid
-        ax.fill_between(cur["n"], cur["min"], cur["max"], color=colour, alpha=0.2, linewidth=0)
-        ax.plot(cur["n"], cur["median"], "o-", color=colour, markersize=3, label=label)
-        positive = cur[["min", "median"]].to_numpy().ravel()
-        positive = positive[positive > 0]
-        if len(positive):
-            floor = min(floor, positive.min())
-    ref_styles = ["--", ":", "-."]
-    for j, (name, level) in enumerate((reference_lines or {}).items()):
-        ax.axhline(level, color="grey", linestyle=ref_styles[j % 3], linewidth=1, label=f"{name} ({level:.3g})")
+
+def style_error_axes(ax, values: np.ndarray) -> None:
+    """Log x; log y, or symlog y (linear below the smallest positive value) when any value is 0."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
     ax.set_xscale("log")
-    hits_zero = bool((stats["min"] <= 0).any())
-    if hits_zero:
-        # Errors reach exactly 0: linear scale near zero, as in the paper's Fig 3.1a.
-        ax.set_yscale("symlog", linthresh=min(1e-2, floor if np.isfinite(floor) else 1e-2))
+    if values.size and (values <= 0).any():
+        positive = values[values > 0]
+        floor = positive.min() if positive.size else 1e-2
+        ax.set_yscale("symlog", linthresh=10 ** math.floor(math.log10(min(floor, 1e-2))), linscale=0.5)
         ax.set_ylim(bottom=0)
     else:
         ax.set_yscale("log")
     ax.set_xlabel("n (training samples)")
     ax.set_ylabel("test error")
-    ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
+
+
+def draw_reference_lines(ax, reference_lines: Mapping[str, float] | None) -> None:
+    for j, (name, level) in enumerate((reference_lines or {}).items()):
+        ax.axhline(level, color="grey", linestyle=REFERENCE_STYLES[j % 3], linewidth=1,
+                   label=f"{name} ({level:.3g})")
+
+
+def save_figure(fig, out_base: str | Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    import matplotlib.pyplot as plt
+
     out_base = Path(out_base)
     out_base.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -77,3 +82,40 @@ def plot_curves(df, out_base: str | Path, *, title: str = "",
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def plot_curves(df, out_base: str | Path, *, title: str = "",
+                reference_lines: Mapping[str, float] | None = None,
+                references: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """Draw every curve in ``df`` (grouped by ``config_id``, legend from ``label``) and save the
+    figure as ``out_base.<fmt>`` for each format. ``references`` (default: from a
+    ``reference_error`` column) are drawn dashed in their curve's colour. Returns the written paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = curve_stats(df, ("config_id",))
+    labels = df.drop_duplicates("config_id").set_index("config_id")["label"] if "label" in df else {}
+    references = reference_curves(df) if references is None else references
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
+    shown = [stats[["min", "median"]].to_numpy().ravel()]
+    groups = dict(list(stats.groupby("config_id", sort=False)))
+    label_of = {cid: str(labels.get(cid, cid)) if hasattr(labels, "get") else cid for cid in groups}
+    # Ordered by label, so colours match the report's per-curve panels.
+    for i, cid in enumerate(sorted(groups, key=lambda c: (label_of[c], c))):
+        cur = groups[cid].dropna(subset=["median"]).sort_values("n")
+        colour = f"C{i % 10}"
+        label = label_of[cid]
+        ax.fill_between(cur["n"], cur["min"], cur["max"], color=colour, alpha=0.2, linewidth=0)
+        ax.plot(cur["n"], cur["median"], "o-", color=colour, markersize=3, label=label)
+        if cid in references:
+            n_ref, y_ref = references[cid]
+            ax.plot(n_ref, y_ref, "--", color=colour, linewidth=1.2, label=f"{label}: reference")
+            shown.append(y_ref)
+    draw_reference_lines(ax, reference_lines)
+    style_error_axes(ax, np.concatenate(shown) if shown else np.array([]))
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return save_figure(fig, out_base, formats)

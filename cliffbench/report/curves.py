@@ -1,0 +1,124 @@
+"""Rows -> curves: one :class:`Curve` per ``config_id`` holding the trials x n matrix of test
+errors, from which medians, bootstrap resamples, cliff tests and efficiency numbers are computed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cliffbench.errors import DataError
+
+REQUIRED = ("n", "trial", "test_error", "status")
+
+
+@dataclass
+class Curve:
+    """One data-scaling curve: ``errors[t, j]`` is trial t's test error at ``n[j]`` (NaN when that
+    cell is missing or failed); ``reference`` is the median ``reference_error`` metric per n, if any."""
+
+    config_id: str
+    label: str
+    n: np.ndarray
+    errors: np.ndarray
+    failed: np.ndarray
+    reference: np.ndarray | None = None
+    info: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def median(self) -> np.ndarray:
+        return nanmedian_cols(self.errors)
+
+    @property
+    def trials(self) -> np.ndarray:
+        """Number of ok trials at each n."""
+        return np.isfinite(self.errors).sum(axis=0)
+
+    @property
+    def resolution(self) -> float:
+        """The metric's resolution: the smallest positive error any trial reached or the smallest
+        gap between two distinct errors, whichever is less (for a classification error: one test
+        example, 1/|test|). NaN when no error is positive."""
+        vals = np.unique(np.round(self.errors[np.isfinite(self.errors)], 12))
+        pos = vals[vals > 0]
+        if not pos.size:
+            return float("nan")
+        gaps = np.diff(vals)
+        return float(min(pos.min(), gaps.min())) if gaps.size else float(pos.min())
+
+    def floored(self, floor: float | None = None) -> np.ndarray:
+        """Errors clipped from below at ``floor`` (default: the resolution), so that logs are finite:
+        an error of exactly 0 counts as "below resolution", never as an infinitely deep drop."""
+        floor = self.resolution if floor is None else floor
+        if not np.isfinite(floor) or floor <= 0:
+            return np.full_like(self.errors, np.nan, dtype=float)
+        return np.where(np.isfinite(self.errors), np.maximum(self.errors, floor), np.nan)
+
+
+def nanmedian_cols(a: np.ndarray, axis: int = -2) -> np.ndarray:
+    """Column medians ignoring NaN, without warnings for all-NaN columns."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(a, axis=axis)
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def build_curves(df) -> list[Curve]:
+    """Group ``df`` (as returned by ``cliffbench.results.load``) into curves, one per config_id
+    (or per label when there is no config_id column), ordered by label."""
+    import pandas as pd
+
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise DataError(f"results lack column(s) {missing}; expected rows written by cliffbench")
+    df = df.reset_index(drop=True)
+    if "config_id" not in df.columns:
+        df["config_id"] = df["label"] if "label" in df.columns else "curve"
+    if "label" not in df.columns:
+        df["label"] = df["config_id"]
+    df["test_error"] = pd.to_numeric(df["test_error"], errors="coerce")
+    ok = df["status"].eq("ok") & np.isfinite(df["test_error"])
+    curves = []
+    for cid, rows in df.groupby("config_id", sort=False):
+        good = rows[ok.loc[rows.index]]
+        if good.empty:
+            continue
+        grid = np.sort(good["n"].unique()).astype(float)
+        trials = np.sort(rows["trial"].unique())
+        pos_n = {n: j for j, n in enumerate(grid)}
+        pos_t = {t: i for i, t in enumerate(trials)}
+        errors = np.full((len(trials), len(grid)), np.nan)
+        for r in good[["n", "trial", "test_error"]].itertuples(index=False):
+            errors[pos_t[r.trial], pos_n[float(r.n)]] = r.test_error
+        failed = np.array([int(((rows["n"] == n) & ~ok.loc[rows.index]).sum()) for n in grid])
+        reference = None
+        if "reference_error" in good.columns:
+            ref = pd.to_numeric(good["reference_error"], errors="coerce")
+            per_n = ref.groupby(good["n"].astype(float)).median()
+            if per_n.notna().any():
+                reference = per_n.reindex(grid).to_numpy(dtype=float)
+        first = rows.iloc[0]
+        info = {k: _text(first.get(k)) for k in ("dataset", "backbone", "method")}
+        curves.append(Curve(str(cid), _text(first["label"]) or str(cid), grid, errors, failed, reference, info))
+    return sorted(curves, key=lambda c: (c.label, c.config_id))
+
+
+def find_curve(curves: list[Curve], key: str) -> Curve:
+    """The curve whose label (or config_id, or a unique config_id prefix) is ``key``."""
+    for attr in ("label", "config_id"):
+        hits = [c for c in curves if getattr(c, attr) == key]
+        if len(hits) == 1:
+            return hits[0]
+    hits = [c for c in curves if c.config_id.startswith(key) or key.lower() in c.label.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    names = ", ".join(repr(c.label) for c in curves)
+    what = "several" if hits else "no"
+    raise DataError(f"{what} curves match {key!r}; give a label or config_id out of: {names}")
