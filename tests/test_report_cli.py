@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from report_helpers import frame
+from tests.report_helpers import frame
 
 from cliffbench.report import fit_summary, report
 from cliffbench.report.cli import main

@@ -4,7 +4,7 @@ never concave on log-log axes, so it must never be called a cliff)."""
 from __future__ import annotations
 
 import pytest
-from report_helpers import GRID, frame
+from tests.report_helpers import GRID, frame
 
 from cliffbench.report.cliffs import adjust_pvalues, detect_cliffs
 from cliffbench.report.curves import build_curves

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from report_helpers import frame
+from tests.report_helpers import frame
 
 from cliffbench.errors import ConfigError
 from cliffbench.report import Settings, analyze

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from report_helpers import frame
+from tests.report_helpers import frame
 
 from cliffbench.report import Settings, analyze
 from cliffbench.report.fits import BNSLFit, default_fit_range, fit_bnsl, fit_power_law

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from report_helpers import frame
+from tests.report_helpers import frame
 
 from cliffbench.report import report
 from cliffbench.report.wandb_run import log_report, summary_values
