@@ -101,4 +101,48 @@ def test_wandb_logs_one_offline_run_per_job(compose_cfg, tmp_path, capsys):
     run_job(cfg, tmp_path)
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
+
     assert "no API key" in capsys.readouterr().out
+
+
+class FakeRun:
+    def __init__(self, **kwargs):
+        self.init_kwargs, self.logged, self.summary, self.exit_code = kwargs, [], {}, None
+
+    def log(self, data):
+        self.logged.append(data)
+
+    def save(self, *a, **k):
+        pass
+
+    def finish(self, exit_code=0):
+        self.exit_code = exit_code
+
+
+def test_wandb_run_gets_config_table_figure_and_fits(compose_cfg, tmp_path, monkeypatch):
+    import wandb
+
+    runs = []
+    monkeypatch.setattr(wandb, "init", lambda **kw: runs.append(FakeRun(**kw)) or runs[-1])
+    cfg = compose_cfg(["logger=wandb", "progress=false", "trials=4", "grid.n=[10,20,40,80,160]", "method=knn"])
+    run_job(cfg, tmp_path)
+    (run,) = runs
+    assert run.init_kwargs["mode"] == "offline" and run.init_kwargs["config"]["method"]["k"] == 3
+    keys = {k for entry in run.logged for k in entry}
+    assert {"cells", "curves", "median_test_error"} <= keys
+    assert len(next(e["cells"] for e in run.logged if "cells" in e).data) == 20
+    assert run.summary["cells_ok"] == 20 and "fit/alpha" in run.summary
+    assert run.exit_code == 0
+
+
+def test_wandb_run_finishes_with_failure_code_on_error(compose_cfg, tmp_path, monkeypatch):
+    import pytest
+    import wandb
+
+    runs = []
+    monkeypatch.setattr(wandb, "init", lambda **kw: runs.append(FakeRun(**kw)) or runs[-1])
+    monkeypatch.setattr("cliffbench.summary.finish_job", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    cfg = compose_cfg(["logger=wandb", "progress=false", "trials=1", "grid.n=[10]"])
+    with pytest.raises(OSError):
+        run_job(cfg, tmp_path)
+    assert runs[0].exit_code == 1

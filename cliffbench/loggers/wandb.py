@@ -76,6 +76,9 @@ class WandbLogger(JobLogger):
         self.run.summary.update({"cells_ok": int(len(ok)), "cells_failed": int((df["status"] != "ok").sum()),
                                  "final_n": int(med.index.max()) if len(med) else 0,
                                  "final_median_test_error": float(med.iloc[-1]) if len(med) else float("nan")})
+        from cliffbench.report.api import fit_summary
+
+        self.run.summary.update(fit_summary(df))
         self.run.save(str(paths["results"]), base_path=str(Path(paths["results"]).parent), policy="now")
 
     def summary(self, values: dict[str, Any]) -> None:
