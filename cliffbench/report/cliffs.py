@@ -119,7 +119,8 @@ def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float
     """The curve's cliffs (merged significant concave windows) and the table of all window tests."""
     floor = curve.resolution if floor is None else floor
     tests = concavity_tests(curve, widths, floor, correction)
-    sig = tests[(tests["p_adjusted"] < level) & (tests["median_change"] < -(min_slope_change + tests["rounding_bound"]))]
+    strong = tests["median_change"] < -(min_slope_change + tests["rounding_bound"])
+    sig = tests[(tests["p_adjusted"] < level) & strong]
     spans: list[list[int]] = []
     for a, c, p in sorted(zip(sig["j"] - sig["h"], sig["j"] + sig["h"], sig["p_adjusted"])):
         if spans and a < spans[-1][1]:
