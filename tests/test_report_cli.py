@@ -38,13 +38,15 @@ def write_sweep(root, trials: int = 12):
                 if label == "transfer":
                     r["reference_error"] = fn(n)
             store.write(recs)
+        store.write([{"n": int(grid[0]), "trial": trials, "seed": 0, "test_error": float("nan"), "status": "failed",
+                      "message": "RuntimeError: boom", "finished_at": "2026-01-01T00:00:00"}])
     return grid
 
 
 def test_cli_writes_figures_and_tables(tmp_path, capsys):
     write_sweep(tmp_path / "sweep")
     with pytest.raises(SystemExit) as exit_info:
-        main([str(tmp_path / "sweep"), "--bootstrap", "20", "--target", "human", "--baseline", "scratch"])
+        main([str(tmp_path / "sweep"), "--bootstrap", "12", "--target", "human", "--baseline", "scratch"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     rep = tmp_path / "sweep" / "report"
@@ -54,6 +56,7 @@ def test_cli_writes_figures_and_tables(tmp_path, capsys):
     assert "transfer" in out and "scratch" in out and str(rep / "summary.md") in out
     summary = pd.read_csv(rep / "summary.csv").set_index("label")
     assert summary.loc["transfer", "cliffs"] == 1 and summary.loc["scratch", "cliffs"] == 0
+    assert summary.loc["scratch", "failed_cells"] == 1 and summary.loc["scratch", "trials"] == 12
     assert summary.loc["scratch", "alpha"] == pytest.approx(0.5, abs=0.1)
     cliffs = pd.read_csv(rep / "cliffs.csv")
     assert cliffs.loc[0, "n_start"] < 100 < cliffs.loc[0, "n_end"]

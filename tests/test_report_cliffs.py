@@ -52,7 +52,7 @@ def test_exact_drop_to_zero_is_one_cliff_ending_at_the_threshold():
     cliffs, _ = detect_cliffs(curve_of(frame(lambda n: 0.8 * (n < d))))
     assert len(cliffs) == 1
     first_at_d = GRID[GRID >= d][0]
-    assert cliffs[0].n_end == first_at_d and cliffs[0].n_start < d
+    assert cliffs[0].n_end == first_at_d and cliffs[0].n_start == GRID[GRID < d][-1]
     assert cliffs[0].error_end < 1e-3
 
 

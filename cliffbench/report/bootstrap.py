@@ -38,8 +38,9 @@ def bootstrap(curve: Curve, fit: PowerLawFit, n_min: float | None, n_max: float 
     if n_boot <= 0 or T == 0:
         return Bootstrap(np.empty((0, len(curve.n))), [])
     medians = np.stack([nanmedian_cols(errors[rng.integers(0, T, T)]) for _ in range(n_boot)])
-    fits = [fit_power_law(curve.n, med, n_min, n_max, start=fit, quick=True) if fit.ok else PowerLawFit(reason=fit.reason)
-            for med in medians]
+    if not fit.ok:
+        return Bootstrap(medians, [PowerLawFit(reason=fit.reason) for _ in medians])
+    fits = [fit_power_law(curve.n, med, n_min, n_max, start=fit, quick=True) for med in medians]
     return Bootstrap(medians, fits)
 
 

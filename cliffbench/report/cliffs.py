@@ -14,8 +14,9 @@ Benjamini-Hochberg). A window is a cliff when its corrected p < ``level`` and th
 below ``-(min_slope_change + q)``, where q bounds the concavity that rounding to the metric's
 resolution r alone can fake: each log value may be off by up to log(1 + r / (2 y)) at median
 error y, so q = (e_left + e_mid) / dx_left + (e_mid + e_right) / dx_right. Overlapping cliff
-windows are merged into one n-interval, which ends at its steepest grid step (where concavity,
-the slope getting steeper, stops).
+windows are merged into one n-interval, trimmed on the median curve: it starts at the first grid step
+whose slope has steepened by a quarter of the span's total steepening and ends at the steepest
+grid step (where concavity, the slope getting steeper, stops).
 
 Guards. Errors of exactly 0 make log undefined: they are clipped at the metric's resolution (the
 smallest positive error seen in the curve, or ``floor``), so reaching 0 counts as reaching the
@@ -119,7 +120,8 @@ def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float
     """The curve's cliffs (merged significant concave windows) and the table of all window tests."""
     floor = curve.resolution if floor is None else floor
     tests = concavity_tests(curve, widths, floor, correction)
-    sig = tests[(tests["p_adjusted"] < level) & (tests["median_change"] < -(min_slope_change + tests["rounding_bound"]))]
+    strong = tests["median_change"] < -(min_slope_change + tests["rounding_bound"])
+    sig = tests[(tests["p_adjusted"] < level) & strong]
     spans: list[list[int]] = []
     for a, c, p in sorted(zip(sig["j"] - sig["h"], sig["j"] + sig["h"], sig["p_adjusted"])):
         if spans and a < spans[-1][1]:
@@ -140,6 +142,12 @@ def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float
         # past it onto the floor, so the interval is cut there.
         c = a + 1 + int(np.nanargmin(steps))
         steps = steps[: c - a]
+        # It starts where the slope has steepened by a quarter of its total steepening (noise in the
+        # median makes any smaller threshold fire early on a flat stretch).
+        bend = [k for k, s in enumerate(steps) if s < steps[0] + 0.25 * (min(steps) - steps[0])]
+        if bend and bend[0] > 0:
+            a += bend[0]
+            steps = steps[bend[0]:]
         cliffs.append(Cliff(
             n_start=float(curve.n[a]), n_end=float(curve.n[c]),
             slope_before=float(_slope(x, y, max(a - 2, 0), a)) if a > 0 else math.nan,

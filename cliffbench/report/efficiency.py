@@ -99,7 +99,7 @@ def resolve_targets(specs, reference_lines: dict[str, float], curves: list[Curve
     if specs:
         return targets
     targets = {k: float(v) for k, v in reference_lines.items() if "random" not in k.lower() and v > 0}
-    lows = [np.nanmin(c.median[c.median > 0]) for c in curves if np.any(c.median > 0)]
-    if lows:
+    lows = [np.nanmin(c.median) for c in curves if np.any(np.isfinite(c.median))]
+    if lows and max(lows) > 0:
         targets["lowest common"] = float(max(lows))
     return targets

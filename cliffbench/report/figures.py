@@ -1,11 +1,12 @@
 """The report's figures: ``curves`` (the paper-style overview of all curves, via
 ``cliffbench.plotting``) and ``fits``: one panel per curve with its median and min-max band, the
 power-law fit (solid over the fit range, dashed where extrapolated), the BNSL fit (dotted), cliff
-intervals shaded, and the reference lines."""
+intervals shaded, the curve's ``reference_error`` (dashed, if any) and the reference lines."""
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def plot_fits(reports: Sequence[CurveReport], out_base: str | Path,
             ax.plot(grid, np.where(inside, rep.fit.predict(grid), np.nan), "-", color="black", linewidth=1.3,
                     label=f"E + A n^-α, α={_fmt_ci(rep.fit.alpha, *rep.param_ci('alpha'))}")
             ax.plot(grid, np.where(inside, np.nan, rep.fit.predict(grid)), "--", color="black", linewidth=0.8)
+        else:
+            note = textwrap.fill(f"power-law fit failed: {rep.fit.reason}", 55)
+            ax.text(0.03, 0.5, note, transform=ax.transAxes, fontsize=6, color="dimgrey", va="center")
+        if c.reference is not None:
+            ax.plot(c.n, c.reference, "--", color=colour, linewidth=1, label="reference")
         if rep.bnsl.ok:
             ax.plot(grid, rep.bnsl.predict(grid), ":", color="tab:red", linewidth=1.3,
                     label=f"BNSL, break n={rep.bnsl.d:.3g}")

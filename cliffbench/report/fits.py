@@ -130,7 +130,8 @@ def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None,
                       n_hi=float(n.max()) if len(n) else NAN)
     if len(n) < MIN_POINTS_POWER_LAW:
         zero_note = f" ({zeros} with median error 0, which log space cannot fit)" if zeros else ""
-        out.reason = f"needs >= {MIN_POINTS_POWER_LAW} n with positive median error in the fit range, has {len(n)}{zero_note}"
+        out.reason = (f"needs >= {MIN_POINTS_POWER_LAW} n with positive median error in the fit range, "
+                      f"has {len(n)}{zero_note}")
         return out
     logy = np.log(y)
     if logy.max() - logy.min() < math.log(1.01):

@@ -114,10 +114,12 @@ def display_summary(summary):
     """The summary with CIs folded into one column per quantity (for Markdown and the console)."""
     import pandas as pd
 
-    out = pd.DataFrame({"curve": summary["label"], "n": [f"{a:g}–{b:g}" for a, b in zip(summary["n_min"], summary["n_max"])],
+    out = pd.DataFrame({"curve": summary["label"],
+                        "n": [f"{a:g}–{b:g}" for a, b in zip(summary["n_min"], summary["n_max"])],
                         "trials": summary["trials"]})
     for name in ("alpha", "E", "A"):
-        out[name] = [with_ci(v, lo, hi) for v, lo, hi in zip(summary[name], summary[f"{name}_lo"], summary[f"{name}_hi"])]
+        cis = zip(summary[name], summary[f"{name}_lo"], summary[f"{name}_hi"])
+        out[name] = [with_ci(v, lo, hi) for v, lo, hi in cis]
     out["fit n"] = [f"{a:g}–{b:g}" for a, b in zip(summary["fit_n_lo"], summary["fit_n_hi"])]
     out["rmse(log)"] = [fmt(v) if not r else f"failed: {r}" for v, r in zip(summary["rmse_log"], summary["fit_reason"])]
     out["BNSL break n"] = [fmt(v) for v in summary["bnsl_break_n"]]
@@ -129,7 +131,8 @@ def display_summary(summary):
 def display_efficiency(eff):
     import pandas as pd
 
-    return pd.DataFrame({"curve": eff["label"], "target": [f"{n} ({fmt(t)})" for n, t in zip(eff["target_name"], eff["target"])],
+    return pd.DataFrame({"curve": eff["label"],
+                         "target": [f"{n} ({fmt(t)})" for n, t in zip(eff["target_name"], eff["target"])],
                          "n": [with_ci(v, lo, hi) for v, lo, hi in zip(eff["n"], eff["n_lo"], eff["n_hi"])],
                          "how": eff["how"]})
 
