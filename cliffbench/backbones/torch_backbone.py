@@ -59,6 +59,15 @@ class TorchBackbone(Backbone):
         """Everything about this backbone that changes its features (model, weights tag,
         preprocessing settings, library version), without building it."""
 
+    def build_seeded(self, paths: Mapping[str, Any], random_init: bool = False, seed: int = 0) -> Encoder:
+        """``build`` with torch's RNG seeded (and restored after), so randomly initialised weights,
+        and hence their features and cache entries, are the same on every build."""
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.build(paths, random_init=random_init)
+
     def features(self, data: DataBundle, ctx: JobContext) -> DataBundle:
         from cliffbench.backbones.extract import extract_features
         from cliffbench.backbones.feature_cache import FeatureCache, split_fingerprint
@@ -77,7 +86,7 @@ class TorchBackbone(Backbone):
             else:
                 log.info("features of %s/%s: cache hit %s", self.name, split_name, cache.path(key))
         if todo:
-            encoder = self.build(ctx.cfg.paths)
+            encoder = self.build_seeded(ctx.cfg.paths)
             for split_name, (key, facts) in todo.items():
                 feats = extract_features(encoder, splits[split_name].X, trainer_cfg=ctx.cfg.get("trainer"),
                                          batch_size=self.batch_size, num_workers=self.num_workers,

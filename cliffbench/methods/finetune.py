@@ -66,7 +66,7 @@ class Finetune(Method):
         raw, feats, trainer_cfg = ctx.raw, ctx.features, ctx.cfg.get("trainer")
         encoder = ctx.extras.get("finetune_encoder")
         if encoder is None:
-            encoder = ctx.extras["finetune_encoder"] = ctx.backbone.build(ctx.cfg.paths)
+            encoder = ctx.extras["finetune_encoder"] = ctx.backbone.build_seeded(ctx.cfg.paths)
         classes = np.unique(raw.pool.y)
         val = TrainData(raw.val.X, np.arange(len(raw.val)), np.searchsorted(classes, raw.val.y))
         for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index):
