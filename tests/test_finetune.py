@@ -16,6 +16,15 @@ STAND_IN = ["backbone=digits_cnn_0to4", "backbone.epochs=1", "dataset.classes=[5
             "trainer.accelerator=cpu"]
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny CPU fits: one intra-op thread avoids contention on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("classes", [[0, 1, 2, 3], [1, 3]])
 def test_probe_readout_is_the_sklearn_linear_probe(classes):
     from sklearn.linear_model import LogisticRegression
@@ -95,7 +104,8 @@ def test_scratch_job_resnet18_on_digits(tmp_path, compose_cfg):
     from cliffbench.results import load
     from cliffbench.runner import run_job
 
-    run_job(compose_cfg(["method=scratch", "dataset.classes=[5,6]", "logger=none", "progress=false",
+    run_job(compose_cfg(["method=scratch", "dataset.classes=[5,6]", "dataset.test_size=30",
+                         "dataset.val_size=10", "logger=none", "progress=false",
                          "trials=2", "grid.n=[20]", "trainer.max_epochs=1", "trainer.accelerator=cpu"]),
             tmp_path / "job")
     df = load(tmp_path / "job")

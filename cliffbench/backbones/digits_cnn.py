@@ -104,6 +104,7 @@ class DigitsCNN(TorchBackbone):
         return Path(str(paths.get("cache_dir"))) / "pretrained" / f"digits_cnn-{digest}.pt"
 
     def _pretrain(self, net) -> None:
+        import torch
         from sklearn.datasets import load_digits
 
         from cliffbench.backbones.digits_pretrain import pretrain
@@ -113,8 +114,6 @@ class DigitsCNN(TorchBackbone):
         X = bunch.images[keep].astype(np.float32) / 16.0
         y = np.searchsorted(self.pretrain_classes, bunch.target[keep]).astype(np.int64)
         pretrain(net, embedding_dim(self.width), X, y, epochs=self.epochs, lr=self.lr, seed=self.seed)
-        import torch
-
         with torch.no_grad():
             norm = net(torch.as_tensor(X).unsqueeze(1)).norm(dim=1).mean()
             net[-1].scale.fill_(FEATURE_NORM / max(float(norm), 1e-12))
@@ -126,8 +125,7 @@ class DigitsCNN(TorchBackbone):
         import torch
 
         path = self.weights_path(paths)
-        if random_init:
-            torch.manual_seed(self.seed)
+        if random_init:  # seeded by the caller (build_seeded, or the trial's seed in scratch)
             return Encoder(digits_net(self.width), DigitsInput(), embedding_dim(self.width))
         net = digits_net(self.width)
         if path.is_file():
