@@ -10,6 +10,7 @@ import torch
 
 from cliffbench.errors import ConfigError
 from cliffbench.methods.finetune import probe_readout
+from test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 STAND_IN = ["backbone=digits_cnn_0to4", "backbone.epochs=1", "dataset.classes=[5,6,7,8,9]",
             "logger=none", "progress=false", "trials=2", "grid.n=[20]", "trainer.max_epochs=2",
@@ -139,3 +140,19 @@ def test_needs_validation_set_and_trainable_backbone(tmp_path, compose_cfg, meth
     if method == "finetune":
         with pytest.raises(ConfigError, match="has none"):
             run_job(compose_cfg(["method=finetune", "logger=none", "trials=1", "grid.n=[20]"]), tmp_path / "b")
+
+
+def test_finetune_tiny_open_clip_on_cifar_images(tmp_path, monkeypatch, compose_cfg, tiny_clip):
+    """Raw PIL images through open_clip's own preprocessing; the readout init reads the cached features."""
+    from cliffbench.results import load
+    from cliffbench.runner import run_job
+    from image_fixtures import write_cifar10
+
+    write_cifar10(tmp_path / "data", monkeypatch)
+    run_job(compose_cfg(["dataset=cifar10", "dataset.val_size=10", "backbone=open_clip",
+                         f"backbone.model={tiny_clip}", "backbone.pretrained=null", "backbone.num_workers=0",
+                         "method=finetune", "method.lr=1e-3", "trials=1", "grid.n=[30]", "logger=none",
+                         "progress=false", "trainer.max_epochs=2", "trainer.accelerator=cpu"]), tmp_path / "job")
+    df = load(tmp_path / "job")
+    assert (df["status"] == "ok").all(), df["message"].tolist()
+    assert len(list((tmp_path / "cache" / "features").glob("*.npy"))) == 3  # pool, val, test
