@@ -12,17 +12,7 @@ import pytest
 
 from cliffbench.backbones.feature_cache import FeatureCache, split_fingerprint
 from image_fixtures import write_cifar10
-from test_backbones_models import TINY_CLIP
-
-
-@pytest.fixture
-def tiny_clip(tmp_path_factory):
-    import open_clip
-
-    folder = tmp_path_factory.mktemp("clipcfg")
-    (folder / "cb-tiny-vit.json").write_text(json.dumps(TINY_CLIP))
-    open_clip.add_model_config(folder / "cb-tiny-vit.json")
-    return "cb-tiny-vit"
+from test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 
 def _overrides(tiny, method):
@@ -38,7 +28,7 @@ def _features(cache_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def test_extract_then_cache_hit_without_building_then_probes(tmp_path, monkeypatch, compose_cfg, tiny_clip):
+def test_extract_then_cache_hit_without_building_then_probes(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
     from cliffbench.backbones.open_clip_model import OpenClip
     from cliffbench.results import load
     from cliffbench.runner import run_job
@@ -76,7 +66,7 @@ def test_extract_then_cache_hit_without_building_then_probes(tmp_path, monkeypat
         assert row.test_error == pytest.approx(np.mean(knn.predict(first["test"]) != data.test.y))
 
 
-def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, compose_cfg, tiny_clip):
+def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
     from cliffbench.runner import run_job
 
     write_cifar10(tmp_path / "data", monkeypatch)

@@ -142,7 +142,7 @@ def test_needs_validation_set_and_trainable_backbone(tmp_path, compose_cfg, meth
             run_job(compose_cfg(["method=finetune", "logger=none", "trials=1", "grid.n=[20]"]), tmp_path / "b")
 
 
-def test_finetune_tiny_open_clip_on_cifar_images(tmp_path, monkeypatch, compose_cfg, tiny_clip):
+def test_finetune_tiny_open_clip_on_cifar_images(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
     """Raw PIL images through open_clip's own preprocessing; the readout init reads the cached features."""
     from cliffbench.results import load
     from cliffbench.runner import run_job

@@ -28,7 +28,7 @@ class RotationPretraining(L.LightningModule):
         shift = torch.randint(-1, 2, (2,), generator=self.gen).tolist()
         x = torch.roll(x, shifts=shift, dims=(2, 3))
         rot = torch.randint(0, ROTATIONS, (len(y),), generator=self.gen)
-        x = torch.stack([torch.rot90(img, int(r), dims=(1, 2)) for img, r in zip(x, rot)])
+        x = torch.stack([torch.rot90(img, int(r), dims=(1, 2)) for img, r in zip(x, rot, strict=True)])
         z = F.normalize(self.proj(self.trunk(x).flatten(1)), dim=1)
         logits = COSINE_SCALE * z @ F.normalize(self.head, dim=1).T
         return F.cross_entropy(logits, y * ROTATIONS + rot.to(y.device))

@@ -91,5 +91,5 @@ class HFVision(TorchBackbone):
                 model = AutoModel.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
         except WEIGHT_ERRORS as exc:
             raise missing_weights("transformers", self.model, revision, weights_dir, exc) from exc
-        dim = int(getattr(model.config, "hidden_size"))
+        dim = int(model.config.hidden_size)
         return Encoder(_pooled(model), _transform(processor), dim)

@@ -92,7 +92,7 @@ class Scratch(Method):
         make_trunk, dim, preprocess = self._network(ctx)
         classes = np.unique(raw.pool.y)
         val = TrainData(raw.val.X, np.arange(len(raw.val)), np.searchsorted(classes, raw.val.y))
-        for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index):
+        for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index, strict=True):
             y = raw.pool.y[idx]
             if len(np.unique(y)) == 1:
                 yield [single_class_outcome(int(trial), raw.task, y[0], raw.test.y)]
