@@ -1,0 +1,131 @@
+"""The training loop shared by ``finetune``, ``scratch`` and the offline stand-in's pretraining:
+an encoder + linear readout trained with Adam through a Lightning Trainer, early stopping on the
+validation loss, and the best-validation-loss weights (kept in memory) used for the test error.
+
+Imported lazily (torch and Lightning at module top) by the methods' ``run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from cliffbench.backbones.inputs import Preprocessed
+
+
+class ImageClassifier(L.LightningModule):
+    """``readout(encoder(x))``; ``readout_init=(W, b)`` sets the readout (e.g. the optimal linear probe)."""
+
+    def __init__(self, encoder: torch.nn.Module, dim: int, n_classes: int, lr: float,
+                 weight_decay: float = 0.0, readout_init: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        super().__init__()
+        self.encoder, self.readout = encoder, torch.nn.Linear(int(dim), int(n_classes))
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        if readout_init is not None:
+            W, b = readout_init
+            with torch.no_grad():
+                self.readout.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
+                self.readout.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+
+    def forward(self, x):
+        return self.readout(self.encoder(x).flatten(1).float())
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.cross_entropy(self(x).float(), y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self(x).float()
+        self.log("val_loss", F.cross_entropy(logits, y), on_epoch=True, batch_size=len(y))
+        self.log("val_error", (logits.argmax(1) != y).float().mean(), on_epoch=True, batch_size=len(y))
+
+    def predict_step(self, batch, batch_idx):
+        x = batch[0] if isinstance(batch, (list, tuple)) else batch
+        return self(x).argmax(1).cpu()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+
+class BestWeights(L.Callback):
+    """Keeps a CPU copy of the weights at the lowest validation loss seen (no checkpoint files)."""
+
+    def __init__(self) -> None:
+        self.best, self.state, self.epoch = float("inf"), None, -1
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or "val_loss" not in trainer.callback_metrics:
+            return
+        loss = float(trainer.callback_metrics["val_loss"])
+        if loss < self.best:
+            self.best, self.epoch = loss, int(trainer.current_epoch)
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in pl_module.state_dict().items()}
+
+
+@dataclass
+class TrainData:
+    """Raw inputs (any indexable) with rows ``index`` and their class positions ``targets``."""
+
+    X: Any
+    index: np.ndarray
+    targets: np.ndarray
+
+
+def _loader(data: TrainData, preprocess, batch_size: int, num_workers: int, shuffle: bool, seed: int,
+            pin: bool) -> DataLoader:
+    ds = Preprocessed(data.X, preprocess, data.index, data.targets)
+    gen = torch.Generator().manual_seed(int(seed)) if shuffle else None
+    return DataLoader(ds, batch_size=max(1, min(int(batch_size), len(ds))), shuffle=shuffle, generator=gen,
+                      num_workers=int(num_workers), pin_memory=pin)
+
+
+def fit_classifier(make_module: Callable[[], ImageClassifier], preprocess, train: TrainData,
+                   val: TrainData | None, *, trainer_cfg: Mapping | None, seed: int, batch_size: int,
+                   max_epochs: int | None = None) -> tuple[ImageClassifier, dict[str, Any]]:
+    """Seed, build the module, fit it; with ``val``: early stopping (``trainer.patience``) and the
+    best-validation-loss weights restored. Returns the module and facts about the fit."""
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    from cliffbench.trainer import make_trainer, uses_gpu
+
+    L.seed_everything(int(seed), workers=True, verbose=False)
+    module = make_module()
+    workers = int((trainer_cfg or {}).get("num_workers", 0) or 0)
+    pin = uses_gpu(trainer_cfg)
+    callbacks, best = [], BestWeights()
+    if val is not None:
+        patience = int((trainer_cfg or {}).get("patience", 10) or 10)
+        callbacks = [best, EarlyStopping("val_loss", patience=patience, mode="min")]
+    trainer = make_trainer(trainer_cfg, callbacks=callbacks, max_epochs=max_epochs, num_sanity_val_steps=0,
+                           devices=1)
+    train_loader = _loader(train, preprocess, batch_size, workers, True, seed, pin)
+    val_loader = None if val is None else _loader(val, preprocess, batch_size, workers, False, seed, pin)
+    trainer.fit(module, train_loader, val_loader)
+    facts = {"epochs": int(trainer.current_epoch), "steps": int(trainer.global_step)}
+    if val is not None and best.state is not None:
+        module.load_state_dict(best.state)
+        facts.update(best_val_loss=best.best, best_epoch=best.epoch)
+    return module, facts
+
+
+def predict_classes(module: ImageClassifier, preprocess, X: Any, *, trainer_cfg: Mapping | None,
+                    batch_size: int) -> np.ndarray:
+    """Class positions predicted for every input of ``X``."""
+    from cliffbench.trainer import make_trainer, uses_gpu
+
+    index = np.arange(len(X))
+    data = TrainData(X, index, np.zeros(len(X), dtype=np.int64))
+    workers = int((trainer_cfg or {}).get("num_workers", 0) or 0)
+    loader = _loader(data, preprocess, batch_size, workers, False, 0, uses_gpu(trainer_cfg))
+    trainer = make_trainer(trainer_cfg, progress=False, devices=1)
+    return torch.cat(trainer.predict(module, loader)).numpy()
