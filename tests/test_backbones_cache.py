@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cliffbench.backbones.feature_cache import FeatureCache, split_fingerprint
-from image_fixtures import write_cifar10
+from tests.image_fixtures import write_cifar10
 from test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 

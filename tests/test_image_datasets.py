@@ -8,7 +8,7 @@ from hydra.utils import instantiate
 from PIL import Image
 
 from cliffbench.errors import ConfigError, DataError, MissingResourceError
-from image_fixtures import write_cifar10, write_imagenette, write_mnist, write_svhn
+from tests.image_fixtures import write_cifar10, write_imagenette, write_mnist, write_svhn
 
 
 def _load(compose_cfg, *overrides):
