@@ -146,7 +146,7 @@ def test_finetune_tiny_open_clip_on_cifar_images(tmp_path, monkeypatch, compose_
     """Raw PIL images through open_clip's own preprocessing; the readout init reads the cached features."""
     from cliffbench.results import load
     from cliffbench.runner import run_job
-    from image_fixtures import write_cifar10
+    from tests.image_fixtures import write_cifar10
 
     write_cifar10(tmp_path / "data", monkeypatch)
     run_job(compose_cfg(["dataset=cifar10", "dataset.val_size=10", "backbone=open_clip",
