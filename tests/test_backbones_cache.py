@@ -12,7 +12,7 @@ import pytest
 
 from cliffbench.backbones.feature_cache import FeatureCache, split_fingerprint
 from tests.image_fixtures import write_cifar10
-from test_backbones_models import tiny_clip  # noqa: F401 - fixture
+from tests.test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 
 def _overrides(tiny, method):

@@ -10,7 +10,7 @@ import torch
 
 from cliffbench.errors import ConfigError
 from cliffbench.methods.finetune import probe_readout
-from test_backbones_models import tiny_clip  # noqa: F401 - fixture
+from tests.test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 STAND_IN = ["backbone=digits_cnn_0to4", "backbone.epochs=1", "dataset.classes=[5,6,7,8,9]",
             "logger=none", "progress=false", "trials=2", "grid.n=[20]", "trainer.max_epochs=2",

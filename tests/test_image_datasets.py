@@ -100,7 +100,7 @@ def test_missing_data_is_one_clear_line(tmp_path, compose_cfg, name):
 
 
 def test_missing_data_from_the_command_line(tmp_path):
-    from conftest import run_cli
+    from tests.conftest import run_cli
 
     proc = run_cli("dataset=cifar10", "logger=none", "trials=1")
     assert proc.returncode == 2
