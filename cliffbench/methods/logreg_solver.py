@@ -185,7 +185,7 @@ def lbfgs(prob: Problems, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, 
                 break
             part = sub if len(todo) == len(act) else sub.take(todo)
             ft, gt = part.evaluate(xa[todo] + step[todo, None] * d[todo])
-            ok = torch.isfinite(ft) & (ft <= fa[todo] + 1e-4 * step[todo] * gd[todo])
+            ok = torch.isfinite(ft) & (ft <= fa[todo] + 1e-3 * step[todo] * gd[todo])  # scipy dcsrch ftol
             f_new[todo[ok]], g_new[todo[ok]] = ft[ok], gt[ok]
             accepted[todo[ok]] = True
             nok = todo[~ok]
