@@ -103,6 +103,7 @@ class MLPProbe(Method):
         trainer.fit(model, train, val)
         model.restore_best()
         model.to(device).eval()
+        self.last_model = model  # the latest stacked model, for inspection
         out = model.predict_all(torch.as_tensor(np.asarray(data.test.X, dtype=np.float32), device=device)).cpu()
         outcomes = []
         for t, trial in enumerate(batch.trials):
