@@ -36,7 +36,7 @@ class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
                  tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "float32", warm_start: bool = True, history: int = 10,
-                 pooled_fraction: float = 0.5, device: str | None = None) -> None:
+                 pooled_fraction: float = 0.25, device: str | None = None) -> None:
         super().__init__(name)
         if not float(C) > 0:
             raise ConfigError(f"method.C must be > 0, got {C}")
@@ -122,7 +122,7 @@ class LinearProbe(Method):
             c_eff = np.where(n_cls == 2, self.C / 2, self.C)
             reg = torch.as_tensor(1.0 / (c_eff * n), dtype=f32, device=device)
             X_all = torch.as_tensor(np.asarray(data.pool.X), device=device).to(f32)
-            if U * n >= self.pooled_fraction * N:
+            if n >= self.pooled_fraction * N:
                 design = PooledDesign(X_all)
                 Y = torch.as_tensor(y_pool, device=device)[None, :]
                 weight = torch.zeros(U, N, dtype=f32, device=device)
