@@ -26,6 +26,8 @@ class GatheredDesign:
     def __init__(self, Z: torch.Tensor) -> None:
         self.Z = Z
 
+    cheap_take = False  # taking problems copies their rows
+
     def take(self, idx: torch.Tensor) -> GatheredDesign:
         return GatheredDesign(self.Z[idx])
 
@@ -45,6 +47,8 @@ class PooledDesign:
 
     def __init__(self, X: torch.Tensor) -> None:
         self.X = X
+
+    cheap_take = True
 
     def take(self, idx: torch.Tensor) -> PooledDesign:
         return self
@@ -160,13 +164,29 @@ def lbfgs(prob: Problems, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, 
     rho = x.new_zeros(history, T)
     gamma = x.new_ones(T)
     has_hist = torch.zeros(T, dtype=torch.bool, device=x.device)
-    ptr, sub, sub_n = 0, None, -1
+    ptr = 0
+    # Problems are evaluated inside a superset `sub` of them: copying a gathered design's rows for
+    # every change of the active set would cost more than computing a few finished problems.
+    sub, sub_ids = prob, torch.arange(T, device=x.device)
+    where = torch.arange(T, device=x.device)  # position in sub_ids, for members of sub
+
+    def evaluate(ids: torch.Tensor, x_ids: torch.Tensor):
+        nonlocal sub, sub_ids
+        inside = bool((where[ids] >= 0).all()) and bool((sub_ids[where[ids].clamp_min(0)] == ids).all())
+        if not inside or prob.design.cheap_take or len(ids) < 0.5 * len(sub_ids):
+            sub, sub_ids = prob.take(ids), ids
+            where.fill_(-1)
+            where[ids] = torch.arange(len(ids), device=x.device)
+            return sub.evaluate(x_ids)
+        xs = x[sub_ids].clone()
+        xs[where[ids]] = x_ids
+        fs, gs = sub.evaluate(xs)
+        return fs[where[ids]], gs[where[ids]]
+
     while True:
         act = (status == RUNNING).nonzero().squeeze(1)
         if len(act) == 0:
             break
-        if len(act) != sub_n:  # the active set only shrinks: same size = same set
-            sub, sub_n = prob.take(act), len(act)
         xa, fa, ga = x[act], f[act], g[act]
         d = _direction(ga, S[:, act], Yh[:, act], rho[:, act], gamma[act], (ptr - 1) % history)
         gd = (ga * d).sum(1)
@@ -183,8 +203,7 @@ def lbfgs(prob: Problems, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, 
             todo = (~accepted).nonzero().squeeze(1)
             if len(todo) == 0:
                 break
-            part = sub if len(todo) == len(act) else sub.take(todo)
-            ft, gt = part.evaluate(xa[todo] + step[todo, None] * d[todo])
+            ft, gt = evaluate(act[todo], xa[todo] + step[todo, None] * d[todo])
             ok = torch.isfinite(ft) & (ft <= fa[todo] + 1e-3 * step[todo] * gd[todo])  # scipy dcsrch ftol
             f_new[todo[ok]], g_new[todo[ok]] = ft[ok], gt[ok]
             accepted[todo[ok]] = True
