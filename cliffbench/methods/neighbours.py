@@ -16,7 +16,7 @@ import numpy as np
 
 CHUNK_ELEMENTS = 1 << 24  # test rows x pool rows of float32 distances held at once (64 MiB)
 REL_TOL = 2e-5  # float32 distance error bound, relative to the squared norms involved
-MIN_EXPECTED_MEMBERS = 20  # use the precomputed list when n * L / N >= this
+MIN_EXPECTED_MEMBERS = 8  # list prefix holding this many members on average (the rare short ones go direct)
 
 
 @dataclass
