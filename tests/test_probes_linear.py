@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from cliffbench.methods.linear import LinearProbe
+from cliffbench.methods.linear import LinearProbe, sklearn_objective
 from probe_data import context, digits_bundle, nested_batches, outcomes
 
 
@@ -30,8 +30,6 @@ def test_tight_tolerance_matches_sklearn_objective_and_predictions(classes):
         for o, idx in zip(got, batch.index):
             X, y = data.pool.X[idx], data.pool.y[idx]
             ref = _sklearn_fit(X, y, C=100.0, tol=1e-8, max_iter=5000)
-            from cliffbench.methods.linear import sklearn_objective
-
             ref_obj = sklearn_objective(ref, X, y, 100.0)
             assert o.metrics["converged"]
             assert abs(o.metrics["objective"] - ref_obj) <= 1e-6 * ref_obj
