@@ -1,9 +1,18 @@
-"""k-nearest-neighbour probe (``k`` default 3; k > n uses k = n). One scikit-learn fit per cell."""
+"""k-nearest-neighbour probe (``k`` default 3; k > n uses k = n), euclidean or cosine, with the same
+predictions as scikit-learn's ``KNeighborsClassifier`` / ``KNeighborsRegressor``.
+
+``backend=torch`` (default) orders the pool around each test point once per job
+(:mod:`neighbours`) and reuses that order for every (n, trial); the rare test points whose k-th
+neighbour is a (near-)tie are predicted by scikit-learn itself on that subset, so tie-breaking is
+scikit-learn's. Votes: the most frequent label, the smallest label among equal counts.
+``backend=sklearn`` fits scikit-learn's estimator cell by cell."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from cliffbench.errors import ConfigError
 from cliffbench.methods.base import CellBatch, Method, Outcome, test_error
@@ -11,24 +20,80 @@ from cliffbench.methods.base import CellBatch, Method, Outcome, test_error
 if TYPE_CHECKING:
     from cliffbench.runner import JobContext
 
+BACKENDS = ("torch", "sklearn")
+
 
 class KNNProbe(Method):
-    def __init__(self, name: str = "knn", k: int = 3, metric: str = "euclidean") -> None:
+    def __init__(self, name: str = "knn", k: int = 3, metric: str = "euclidean", backend: str = "torch",
+                 list_size: int = 2048, device: str | None = None) -> None:
         super().__init__(name)
         if int(k) != k or k < 1:
             raise ConfigError(f"method.k must be a positive integer, got {k}")
         if metric not in ("euclidean", "cosine"):
             raise ConfigError(f"method.metric must be euclidean or cosine, got {metric!r}")
-        self.k, self.metric = int(k), metric
+        if backend not in BACKENDS:
+            raise ConfigError(f"method.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if int(list_size) < 1:
+            raise ConfigError(f"method.list_size must be >= 1, got {list_size}")
+        self.k, self.metric, self.backend = int(k), metric, backend
+        self.list_size, self.device = int(list_size), device
+        self._cache: tuple[tuple, object] | None = None
 
-    def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
+    def _sklearn_model(self, task: str, k: int):
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
+        cls = KNeighborsClassifier if task == "classification" else KNeighborsRegressor
+        return cls(n_neighbors=k, metric=self.metric, algorithm="brute")
+
+    def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
         data = ctx.features
-        cls = KNeighborsClassifier if data.task == "classification" else KNeighborsRegressor
-        for trial, idx in zip(batch.trials, batch.index):
-            k = min(self.k, len(idx))
-            model = cls(n_neighbors=k, metric=self.metric, algorithm="brute")
-            model.fit(data.pool.X[idx], data.pool.y[idx])
-            pred = model.predict(data.test.X)
-            yield [Outcome(int(trial), test_error(data.task, data.test.y, pred), {"k": k})]
+        if self.backend == "sklearn":
+            for trial, idx in zip(batch.trials, batch.index):
+                k = min(self.k, len(idx))
+                model = self._sklearn_model(data.task, k).fit(data.pool.X[idx], data.pool.y[idx])
+                pred = model.predict(data.test.X)
+                yield [Outcome(int(trial), test_error(data.task, data.test.y, pred), {"k": k})]
+            return
+        yield self._run_batched(batch, ctx)
+
+    def _neighbours(self, data, ctx):
+        """The pool order around each test point, built once per features object."""
+        from cliffbench.methods.devices import resolve_device
+        from cliffbench.methods.neighbours import PoolNeighbours
+
+        key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size)
+        if self._cache is None or self._cache[0] != key:
+            device = resolve_device(self.device, getattr(ctx, "cfg", None))
+            self._cache = (key, PoolNeighbours(data.pool.X, data.test.X, self.metric, device, self.list_size))
+        return self._cache[1]
+
+    def _run_batched(self, batch: CellBatch, ctx: JobContext) -> list[Outcome]:
+        data = ctx.features
+        nb = self._neighbours(data, ctx)
+        k = min(self.k, batch.n)
+        outcomes = []
+        for trial, subset in zip(batch.trials, batch.index):
+            pred, n_tied = self.predict(subset, data, nb)
+            outcomes.append(Outcome(int(trial), test_error(data.task, data.test.y, pred),
+                                    {"k": k, "tie_rows": n_tied}))
+        return outcomes
+
+    def predict(self, subset: np.ndarray, data, nb=None) -> tuple[np.ndarray, int]:
+        """Test-set predictions of the probe fitted on pool rows ``subset``, and how many test
+        points were settled by scikit-learn because of a near-tie at the k-th neighbour."""
+        nb = nb if nb is not None else self._neighbours(data, None)
+        k = min(self.k, len(subset))
+        found = nb.query(subset, self.k)
+        if data.task == "classification":
+            classes = np.unique(data.pool.y)
+            neigh = np.searchsorted(classes, data.pool.y[subset])[found.index]  # (M, k)
+            counts = np.zeros((len(neigh), len(classes)), dtype=np.int64)
+            np.add.at(counts, (np.arange(len(neigh))[:, None], neigh), 1)
+            pred = classes[counts.argmax(1)]
+        else:
+            pred = np.asarray(data.pool.y, dtype=np.float64)[subset][found.index].mean(1)
+        rows = np.flatnonzero(found.uncertain)
+        if len(rows):  # near-ties at the k-th neighbour: scikit-learn's own tie-breaking
+            model = self._sklearn_model(data.task, k).fit(data.pool.X[subset], data.pool.y[subset])
+            pred[rows] = model.predict(np.asarray(data.test.X)[rows])
+        return pred, int(len(rows))

@@ -1,10 +1,15 @@
-"""Linear probe: multinomial logistic regression with scikit-learn's objective (``C`` default 100),
-or least squares / ridge for regression targets. One scikit-learn fit per cell."""
+"""Linear probe: multinomial logistic regression with scikit-learn's objective
+``C * sum(logloss) + ||W||^2/2`` (intercept unpenalised, ``C`` default 100), or least squares /
+ridge for regression targets.
+
+``backend=torch`` (default) solves all trials of one n together (:mod:`logreg_solver`), warm-started
+from each trial's solution at the previous n and with identical subsets solved once;
+``backend=sklearn`` fits scikit-learn's own estimator cell by cell (the paper's way)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,29 +19,164 @@ from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_out
 if TYPE_CHECKING:
     from cliffbench.runner import JobContext
 
+BACKENDS = ("torch", "sklearn")
+DTYPES = ("float32", "float64")
+STATUS_NAMES = {1: "gtol", 2: "ftol", 3: "max_iter", 4: "line_search"}
+
+
+def unique_subsets(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Representative row of each distinct subset (as a set) and, per trial, its representative's
+    position: ``index[reps][inverse]`` are the trials' subsets up to order."""
+    keys = np.sort(index, axis=1)
+    _, reps, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return reps, inverse.reshape(-1)
+
 
 class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
-                 tol: float = 1e-4, ridge: float = 0.0) -> None:
+                 tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
+                 dtype: str = "float32", warm_start: bool = True, history: int = 10,
+                 pooled_fraction: float = 0.25, device: str | None = None) -> None:
         super().__init__(name)
         if not float(C) > 0:
             raise ConfigError(f"method.C must be > 0, got {C}")
+        if int(max_iter) < 1 or not float(tol) > 0:
+            raise ConfigError(f"method.max_iter must be >= 1 and method.tol > 0, got {max_iter}, {tol}")
+        if float(ridge) < 0:
+            raise ConfigError(f"method.ridge must be >= 0, got {ridge}")
+        if backend not in BACKENDS:
+            raise ConfigError(f"method.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if dtype not in DTYPES:
+            raise ConfigError(f"method.dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         self.C, self.max_iter, self.tol, self.ridge = float(C), int(max_iter), float(tol), float(ridge)
+        self.backend, self.dtype, self.warm_start = backend, dtype, bool(warm_start)
+        self.history, self.pooled_fraction, self.device = int(history), float(pooled_fraction), device
+        self._warm: dict[int, tuple[int, Any]] = {}  # trial -> (id of features, flat solution)
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
-        from sklearn.linear_model import LogisticRegression, Ridge
-
         data = ctx.features
+        if self.backend == "sklearn":
+            yield from self._run_sklearn(batch, data)
+            return
+        from cliffbench.methods.devices import resolve_device
+
+        device = resolve_device(self.device, ctx.cfg)
+        if data.task == "classification":
+            yield self._run_logistic(batch, data, device)
+        else:
+            from cliffbench.methods.linear_regression import fit_least_squares
+
+            yield fit_least_squares(batch, data, self.ridge, device)
+
+    # --- scikit-learn, one cell at a time -------------------------------------------------------
+    def _run_sklearn(self, batch: CellBatch, data) -> Iterator[list[Outcome]]:
+        from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
         for trial, idx in zip(batch.trials, batch.index):
             X, y = data.pool.X[idx], data.pool.y[idx]
+            extra: dict[str, Any] = {}
             if data.task == "classification":
                 if len(np.unique(y)) == 1:
                     yield [single_class_outcome(int(trial), data.task, y[0], data.test.y)]
                     continue
                 model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
+                model.fit(X, y)
+                extra = {"n_iter": int(np.max(model.n_iter_)), "n_classes": len(model.classes_),
+                         "objective": sklearn_objective(model, X, y, self.C)}
             else:
-                model = Ridge(alpha=self.ridge, solver="svd")
-            model.fit(X, y)
+                model = Ridge(alpha=self.ridge, solver="svd") if self.ridge > 0 else LinearRegression()
+                model.fit(X, y)
             pred = model.predict(data.test.X)
-            extra = {"n_iter": int(np.max(model.n_iter_))} if hasattr(model, "n_iter_") and model.n_iter_ is not None else {}
             yield [Outcome(int(trial), test_error(data.task, data.test.y, pred), extra)]
+
+    # --- batched torch solver -------------------------------------------------------------------
+    def _run_logistic(self, batch: CellBatch, data, device) -> list[Outcome]:
+        import torch
+
+        from cliffbench.methods.logreg_solver import GatheredDesign, PooledDesign, Problems, solve
+
+        classes = np.unique(data.pool.y)
+        y_pool = np.searchsorted(classes, data.pool.y)
+        outcomes: dict[int, Outcome] = {}
+        multi = []
+        for pos, (trial, idx) in enumerate(zip(batch.trials, batch.index)):
+            present = np.unique(y_pool[idx])
+            if len(present) == 1:
+                outcomes[int(trial)] = single_class_outcome(int(trial), data.task, classes[present[0]], data.test.y)
+            else:
+                multi.append(pos)
+        if multi:
+            multi = np.asarray(multi)
+            reps, inverse = unique_subsets(batch.index[multi])
+            index = batch.index[multi][reps]
+            U, n = index.shape
+            N, d = np.shape(data.pool.X)
+            K = len(classes)
+            f32 = torch.float32 if self.dtype == "float32" else torch.float64
+            mask = np.zeros((U, K), dtype=bool)
+            for u in range(U):
+                mask[u, np.unique(y_pool[index[u]])] = True
+            n_cls = mask.sum(1)
+            # scikit-learn fits one weight vector for 2 classes: a 2-column multinomial with C/2
+            # has the same minimiser (w = w1 - w0) and the same scaled objective and gradient norms.
+            c_eff = np.where(n_cls == 2, self.C / 2, self.C)
+            reg = torch.as_tensor(1.0 / (c_eff * n), dtype=f32, device=device)
+            X_all = torch.as_tensor(np.asarray(data.pool.X), device=device).to(f32)
+            if n >= self.pooled_fraction * N:
+                design = PooledDesign(X_all)
+                Y = torch.as_tensor(y_pool, device=device)[None, :]
+                weight = torch.zeros(U, N, dtype=f32, device=device)
+                weight.scatter_(1, torch.as_tensor(index, device=device), 1.0 / n)
+            else:
+                idx_t = torch.as_tensor(index, device=device)
+                design = GatheredDesign(X_all[idx_t])
+                Y = torch.as_tensor(y_pool, device=device)[idx_t]
+                weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
+            prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
+            x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
+            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history)
+            W, b = Problems.split(prob, res.x)
+            test_X = torch.as_tensor(np.asarray(data.test.X), device=device).to(torch.float64)
+            logits = test_X @ W + b[:, None, :]
+            logits = logits.masked_fill(~prob.class_mask[:, None, :], float("-inf"))
+            pred = classes[logits.argmax(2).cpu().numpy()]
+            objective = (res.f.cpu().numpy() * self.C * n)
+            for j, pos in enumerate(multi):
+                u, trial = inverse[j], int(batch.trials[pos])
+                if self.warm_start:
+                    self._warm[trial] = (id(data), res.x[u].detach().cpu())
+                outcomes[trial] = Outcome(trial, test_error(data.task, data.test.y, pred[u]), {
+                    "objective": float(objective[u]), "n_iter": int(res.n_iter[u]),
+                    "converged": bool(int(res.status[u]) in (1, 2)), "grad_max": float(res.grad_max[u]),
+                    "stop": STATUS_NAMES.get(int(res.status[u]), "running"), "n_classes": int(n_cls[u])})
+        return [outcomes[int(t)] for t in batch.trials]
+
+    def _initial(self, trials: np.ndarray, data, U: int, d: int, K: int, mask: np.ndarray, device):
+        """Zeros, or each trial's solution at its previous n (absent classes zeroed)."""
+        import torch
+
+        x0 = torch.zeros(U, d * K + K, dtype=torch.float64)
+        if self.warm_start:
+            for u, trial in enumerate(trials):
+                prev = self._warm.get(int(trial))
+                if prev is not None and prev[0] == id(data) and prev[1].shape[0] == x0.shape[1]:
+                    x0[u] = prev[1].to(torch.float64)
+        W, b = x0[:, : d * K].view(U, d, K), x0[:, d * K:]
+        keep = torch.as_tensor(mask)
+        W.mul_(keep[:, None, :])
+        b.mul_(keep)
+        b.sub_((b.sum(1, keepdim=True) / keep.sum(1, keepdim=True)) * keep)
+        return x0.to(device)
+
+
+def sklearn_objective(model, X: np.ndarray, y: np.ndarray, C: float) -> float:
+    """scikit-learn's objective ``C * sum(logloss) + ||coef||^2/2`` at a fitted model."""
+    from scipy.special import logsumexp
+
+    X = np.asarray(X, dtype=np.float64)
+    z = X @ model.coef_.T.astype(np.float64) + model.intercept_.astype(np.float64)
+    if z.shape[1] == 1:  # binary: one weight vector, logit for classes_[1]
+        z = np.hstack([np.zeros_like(z), z])
+    pos = np.searchsorted(model.classes_, y)
+    loss = logsumexp(z, axis=1) - z[np.arange(len(y)), pos]
+    return float(C * loss.sum() + 0.5 * np.sum(model.coef_.astype(np.float64) ** 2))
