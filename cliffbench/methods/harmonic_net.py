@@ -148,7 +148,8 @@ class HarmonicNet(Method):
         if data.val is None:
             raise ConfigError(f"method={self.name} needs a validation split for early stopping "
                               f"(dataset={ctx.cfg.dataset.name} has none; set dataset.val_size)")
-        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+        for quiet in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "lightning.fabric"):
+            logging.getLogger(quiet).setLevel(logging.WARNING)
         X_pool, y_pool = np.asarray(data.pool.X), np.asarray(data.pool.y)
         X_test = torch.as_tensor(np.asarray(data.test.X), dtype=torch.float32)
         threads = torch.get_num_threads()
