@@ -34,6 +34,14 @@ def ridge(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
     return X.T @ np.linalg.solve(X @ X.T + lam * np.eye(n), y)
 
 
+def single_threaded():
+    """BLAS limited to one thread: small dense solves gain nothing from more, and on a shared CPU
+    the threads' contention made them ~10x slower (measured on a 10⁴ × 100 lstsq)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def linear_teacher(ctx: JobContext) -> dict[str, Any] | None:
     """The dataset's exact linear teacher when the features are its raw isotropic inputs."""
     from cliffbench.backbones.identity import Identity
@@ -67,7 +75,8 @@ class LeastSquares(Method):
         data, lam, teacher = ctx.features, self.resolve_lam(ctx), linear_teacher(ctx)
         for trial, idx in zip(batch.trials, batch.index):
             X, y = data.pool.X[idx], data.pool.y[idx]
-            w = min_norm_least_squares(X, y) if lam == 0 else ridge(X, y, lam)
+            with single_threaded():
+                w = min_norm_least_squares(X, y) if lam == 0 else ridge(X, y, lam)
             metrics: dict[str, Any] = {"lam": lam, "w_norm": float(np.linalg.norm(w))}
             if teacher is not None:
                 excess = float(np.sum((w - np.asarray(teacher["v"])) ** 2))

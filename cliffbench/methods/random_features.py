@@ -18,6 +18,7 @@ import numpy as np
 
 from cliffbench.errors import ConfigError
 from cliffbench.methods.base import CellBatch, Method, Outcome
+from cliffbench.methods.least_squares import single_threaded
 
 if TYPE_CHECKING:
     from cliffbench.runner import JobContext
@@ -64,7 +65,8 @@ class RandomFeatureStudent(Method):
         X_pool = ctx.raw.pool.X
         for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index):
             proj = np.random.default_rng(int(seed)).standard_normal((self.P, S)) / np.sqrt(S)
-            res = student_losses(np.asarray(X_pool[idx], dtype=np.float64), omega, spectrum, proj)
+            with single_threaded():
+                res = student_losses(np.asarray(X_pool[idx], dtype=np.float64), omega, spectrum, proj)
             loss = res.pop("loss")
             metrics = {"P": self.P, **res,
                        "excess_over_infinite_data": loss - res["loss_infinite_data"],
