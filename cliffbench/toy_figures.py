@@ -59,7 +59,7 @@ def draw_curves(df, out_base: Path, metas: dict[str, dict[str, Any]], *, title: 
 
     facet = [c for c in facet if c in df.columns]
     groups = list(df.groupby(facet, sort=True)) if facet else [((), df)]
-    cols = min(len(groups), 3)
+    cols = math.ceil(math.sqrt(len(groups)))
     rows = math.ceil(len(groups) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False,
                              constrained_layout=True)

@@ -2,10 +2,10 @@
 student size P, rows over dataset sizes D (= n). Each panel shows the curves and the fitted
 log-log slope next to the theory's exponent.
 
-Panels: variance-limited in D (mean of L − L(P) vs D, D ≥ 2P; theory −1); resolution-limited in D
-(median L(D) = L at P → S vs D, and L at the largest P for D ≤ P/2; theory −α); resolution-limited
+Panels: variance-limited in D (mean of L − L(P) vs D, D ≥ 4P; theory −1); resolution-limited in D
+(median L(D) = L at P → S vs D for D ≤ S/4, and L at the largest P for D ≤ P/2; theory −α); resolution-limited
 in P (median L(P) = L at D → ∞ vs P, and L at the largest D; theory −α); variance-limited in P (mean
-of L − L(D) vs P at the smallest D, P ≥ 2D; theory −1); duality (L vs D at P = p and L vs P at D = p).
+of L − L(D) vs P at the smallest D, P ≥ 4D; theory −1); duality (L vs D at P = p and L vs P at D = p).
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ def slope(x, y) -> float:
 
 
 def _line(ax, x, y, style, label, colour=None):
-    s = slope(x, y)
-    ax.plot(x, y, style, color=colour, markersize=3, label=f"{label} (slope {s:.2f})")
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = y > 0  # a mean excess can dip below 0 where it is pure noise; log axes cannot show it
+    s = slope(x[keep], y[keep])
+    ax.plot(x[keep], y[keep], style, color=colour, markersize=3, label=f"{label} (slope {s:.2f})")
 
 
 def regime_tables(df):
@@ -52,14 +54,15 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
     fig, axes = plt.subplots(2, 3, figsize=(14, 8), constrained_layout=True)
     ax = axes[0, 0]
     for i, P in enumerate(Ps):
-        cur = t[(t["P"] == P) & (t["D"] >= 2 * P)]
+        cur = t[(t["P"] == P) & (t["D"] >= 4 * P)]
         if len(cur) >= 2:
             _line(ax, cur["D"], cur["excess_P"], "o-", f"P={P}", f"C{i}")
     ax.set_title("variance-limited, D ≫ P: L − L(P) (theory slope −1)", fontsize=9)
     ax.set_xlabel("D (dataset size)")
     ax = axes[0, 1]
-    full = t.groupby("D")["all_features"].median()
-    _line(ax, full.index, full.values, "k--", "L(D), P→S")
+    S = int(df["dataset.S"].iloc[0]) if "dataset.S" in df else max(Ds)
+    full = t[t["D"] <= S / 4].groupby("D")["all_features"].median()
+    _line(ax, full.index, full.values, "--", "L(D), P→S", "k")
     big_P = Ps[-1]
     cur = t[(t["P"] == big_P) & (t["D"] <= big_P / 2)]
     _line(ax, cur["D"], cur["loss"], "o-", f"L(D, P={big_P})", "C0")
@@ -67,7 +70,7 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
     ax.set_xlabel("D (dataset size)")
     ax = axes[1, 0]
     inf = t.groupby("P")["infinite_data"].median()
-    _line(ax, inf.index, inf.values, "k--", "L(P), D→∞")
+    _line(ax, inf.index, inf.values, "--", "L(P), D→∞", "k")
     big_D = fixed_n if fixed_n in Ds else Ds[-1]
     cur = t[(t["D"] == big_D) & (t["P"] <= big_D / 2)]
     _line(ax, cur["P"], cur["loss"], "o-", f"L(D={big_D}, P)", "C0")
@@ -75,7 +78,7 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
     ax.set_xlabel("P (student features)")
     ax = axes[1, 1]
     for i, D in enumerate(Ds[:2]):
-        cur = t[(t["D"] == D) & (t["P"] >= 2 * D)]
+        cur = t[(t["D"] == D) & (t["P"] >= 4 * D)]
         if len(cur) >= 2:
             _line(ax, cur["P"], cur["excess_D"], "o-", f"D={D}", f"C{i}")
     ax.set_title("variance-limited, P ≫ D: L − L(D) (theory slope −1)", fontsize=9)
@@ -94,8 +97,11 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
         ax.plot(cur["D"], cur["loss"], "o-", color=f"C{i}", markersize=3, label=f"P={P}")
     ax.set_title("median test loss vs D, one curve per P", fontsize=9)
     ax.set_xlabel("D (dataset size)")
+    from matplotlib.ticker import NullFormatter
+
     for ax in axes.ravel():
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_yscale("log")
         ax.set_ylabel("test loss ½E(f−F)²")
         ax.grid(True, which="major", alpha=0.3)
