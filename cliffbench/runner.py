@@ -27,7 +27,7 @@ NON_IDENTITY_KEYS = (
     "name", "label", "trials", "progress", "logger", "paths", "hydra",
     "grid.n", "grid.min", "grid.max", "grid.num",
     "trainer.devices", "trainer.enable_progress_bar", "trainer.num_workers",
-    "backbone.batch_size", "backbone.num_workers", "method.device",
+    "backbone.batch_size", "backbone.num_workers", "method.device", "method.num_threads",
 )
 
 

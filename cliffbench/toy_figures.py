@@ -95,7 +95,7 @@ def draw_curves(df, out_base: Path, metas: dict[str, dict[str, Any]], *, title: 
     for ax in axes.ravel()[len(groups):]:
         ax.set_visible(False)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     return save(fig, out_base)
 
 
@@ -119,7 +119,9 @@ class ToyFigure(Callback):
                  linear_below: float | None = None, reference_column: str | None = None,
                  reference_label: str = "reference", fixed_n: int | None = None) -> None:
         if style not in ("curves", "random_features"):
-            raise ValueError(f"toy_figure.style must be curves or random_features, got {style!r}")
+            from cliffbench.errors import ConfigError
+
+            raise ConfigError(f"hydra.callbacks.toy_figure.style must be curves or random_features, got {style!r}")
         self.style, self.fixed_n = style, fixed_n
         self.options = dict(title=title, facet=list(facet), band=band, vline_meta=vline_meta,
                             linear_below=linear_below, reference_column=reference_column,

@@ -107,5 +107,5 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     return save(fig, out_base)
