@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from conftest import run_cli
+from tests.conftest import run_cli
 
 
 def test_fig3_1a_preset_runs_through_the_cli():

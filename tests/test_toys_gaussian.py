@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.special import ndtr
-from toy_helpers import make_ctx, run_grid
+from tests.toy_helpers import make_ctx, run_grid
 
 from cliffbench.backbones.base import Backbone
 from cliffbench.datasets.toy_gaussian import ToyGaussian, f5_error

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from toy_helpers import make_ctx, run_grid
+from tests.toy_helpers import make_ctx, run_grid
 
 from cliffbench.datasets.toy_harmonic import HarmonicFunction, ToyHarmonic
 from cliffbench.methods.bandwidth_regulariser import BandwidthRegulariser, basis_frequencies, nneg

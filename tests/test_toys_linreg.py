@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from toy_helpers import loglog_slope, make_ctx, run_grid
+from tests.toy_helpers import loglog_slope, make_ctx, run_grid
 
 from cliffbench.datasets.toy_linreg import ToyLinearRegression
 from cliffbench.errors import ConfigError

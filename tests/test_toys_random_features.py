@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from toy_helpers import loglog_slope, make_ctx
+from tests.toy_helpers import loglog_slope, make_ctx
 
 from cliffbench.datasets.toy_random_features import ToyRandomFeatures
 from cliffbench.methods.base import CellBatch
