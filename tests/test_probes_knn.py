@@ -7,7 +7,7 @@ import pytest
 
 from cliffbench.datasets.base import DataBundle, Split
 from cliffbench.methods.knn import KNNProbe
-from probe_data import context, digits_bundle, nested_batches
+from tests.probe_data import context, digits_bundle, nested_batches
 
 
 def _tied_bundle(task: str) -> DataBundle:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cliffbench.methods.linear import LinearProbe, sklearn_objective
-from probe_data import context, digits_bundle, nested_batches, outcomes
+from tests.probe_data import context, digits_bundle, nested_batches, outcomes
 
 
 def _sklearn_fit(X, y, **kw):

@@ -8,7 +8,7 @@ import torch
 from cliffbench.datasets.base import DataBundle, Split
 from cliffbench.methods.base import CellBatch
 from cliffbench.methods.mlp import MLPProbe
-from probe_data import context, outcomes
+from tests.probe_data import context, outcomes
 
 
 def _blobs(task: str = "classification") -> DataBundle:
