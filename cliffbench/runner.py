@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from cliffbench.errors import CliffbenchError, ConfigError
 from cliffbench.methods.base import CellBatch, Outcome
 from cliffbench.results.store import CellStore
-from cliffbench.sampling import make_grid, trial_seed, trial_subsets
+from cliffbench.sampling import SubsetSampler, make_grid, trial_seed
 
 log = logging.getLogger("cliffbench")
 
@@ -101,7 +101,7 @@ def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials
     done = store.finished()
     total = len(grid) * trials
     labels = ctx.raw.pool.y if ctx.task == "classification" else None
-    pool_size = len(ctx.raw.pool)
+    sampler = SubsetSampler(grid, pool_size=len(ctx.raw.pool), seed=seed, sampling=sampling, labels=labels)
     bar = tqdm(total=total, initial=sum(1 for n in grid for t in range(trials) if (n, t) in done),
                desc=f"{ctx.cfg.dataset.name}/{ctx.backbone.name}/{method.name}", unit="cell",
                disable=not progress, dynamic_ncols=True)
@@ -110,8 +110,7 @@ def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials
             pending = [t for t in range(trials) if (n, t) not in done]
             if not pending:
                 continue
-            index = np.stack([trial_subsets([n], pool_size=pool_size, seed=seed, trial=t,
-                                            sampling=sampling, labels=labels)[n] for t in pending])
+            index = sampler.rows(n, pending)
             batch = CellBatch(n, np.asarray(pending), np.asarray([trial_seed(seed, t) for t in pending]), index)
             left = set(pending)
             t0 = time.perf_counter()

@@ -97,3 +97,33 @@ def trial_subsets(
         order = _balanced_order(np.asarray(labels), rng)
         return {int(n): order[:n] for n in n_values}
     return {int(n): trial_rng(seed, trial, n).choice(pool_size, size=int(n), replace=False) for n in n_values}
+
+
+class SubsetSampler:
+    """Training subsets of many trials over one grid, without redrawing a trial's permutation per n.
+
+    For ``nested`` and ``balanced`` sampling each trial's order is drawn once and only its first
+    ``max(grid)`` entries are kept (int32), so the n-subsets of every n are prefixes of one array;
+    ``iid`` draws afresh per (trial, n). Results equal :func:`trial_subsets` exactly.
+    """
+
+    def __init__(self, grid: Sequence[int], *, pool_size: int, seed: int, sampling: str = "nested",
+                 labels: np.ndarray | None = None) -> None:
+        self.max_n, self.pool_size, self.seed = int(max(grid)), pool_size, seed
+        self.sampling, self.labels = sampling, labels
+        self._orders: dict[int, np.ndarray] = {}
+
+    def rows(self, n: int, trials: Sequence[int]) -> np.ndarray:
+        """A (len(trials), n) array of pool indices."""
+        if self.sampling == "iid":
+            return np.stack([trial_subsets([n], pool_size=self.pool_size, seed=self.seed, trial=t,
+                                           sampling="iid")[n] for t in trials])
+        out = np.empty((len(trials), n), dtype=np.int64)
+        for i, t in enumerate(trials):
+            order = self._orders.get(int(t))
+            if order is None:
+                full = trial_subsets([self.max_n], pool_size=self.pool_size, seed=self.seed, trial=t,
+                                     sampling=self.sampling, labels=self.labels)[self.max_n]
+                order = self._orders[int(t)] = full.astype(np.int32)
+            out[i] = order[:n]
+        return out

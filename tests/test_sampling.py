@@ -66,3 +66,17 @@ def test_bad_sampling_mode_is_a_config_error():
 def test_trial_seeds_differ_and_are_stable():
     seeds = [trial_seed(0, t) for t in range(100)]
     assert len(set(seeds)) == 100 and seeds == [trial_seed(0, t) for t in range(100)]
+
+
+@pytest.mark.parametrize("sampling", ["nested", "iid", "balanced"])
+def test_subset_sampler_equals_trial_subsets(sampling):
+    from cliffbench.sampling import SubsetSampler
+
+    labels = np.repeat(np.arange(3), [40, 25, 35])
+    grid = [3, 10, 50]
+    sampler = SubsetSampler(grid, pool_size=100, seed=4, sampling=sampling, labels=labels)
+    for n in grid:
+        rows = sampler.rows(n, [0, 5, 2])
+        for i, t in enumerate([0, 5, 2]):
+            expected = trial_subsets([n], pool_size=100, seed=4, trial=t, sampling=sampling, labels=labels)[n]
+            assert np.array_equal(rows[i], expected)
