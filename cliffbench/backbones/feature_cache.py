@@ -11,14 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cliffbench.results.store import atomic_write_text
+from cliffbench.results.store import atomic_write, atomic_write_text
 
 log = logging.getLogger("cliffbench")
 
@@ -81,17 +79,7 @@ class FeatureCache:
     def save(self, key: str, features: np.ndarray, facts: dict[str, Any]) -> Path:
         """Write ``features`` under ``key`` atomically (temporary file + rename)."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(features), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda fh: np.save(fh, np.ascontiguousarray(features), allow_pickle=False), binary=True)
         atomic_write_text(path.with_suffix(".json"), json.dumps(
             {**facts, "shape": list(features.shape), "dtype": str(features.dtype)}, indent=1, default=str))
         return path
