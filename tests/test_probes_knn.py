@@ -18,15 +18,16 @@ def _tied_bundle(task: str) -> DataBundle:
     return DataBundle(Split(X[:500], y[:500]), Split(X[500:], y[500:]), task=task)
 
 
+@pytest.mark.parametrize("memory_gb", [4.0, 0.0], ids=["full-matrix", "recomputed"])
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 @pytest.mark.parametrize("kind", ["digits", "tied", "tied-regression"])
-def test_predictions_identical_to_sklearn(kind, metric):
+def test_predictions_identical_to_sklearn(kind, metric, memory_gb):
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
     data = digits_bundle(dtype=np.float32) if kind == "digits" else _tied_bundle(
         "regression" if kind.endswith("regression") else "classification")
     for k in (1, 3, 6):
-        probe = KNNProbe(k=k, metric=metric, list_size=64)
+        probe = KNNProbe(k=k, metric=metric, list_size=64, max_memory_gb=memory_gb)
         for batch in nested_batches(len(data.pool), [1, 4, 30, 200, len(data.pool)], trials=2):
             for subset in batch.index:
                 pred, _ = probe.predict(subset, data)

@@ -3,7 +3,9 @@
 Once per job, each test point's ``L`` nearest pool points are found (float32 matrix products, test
 points in chunks so memory stays bounded) and kept in distance order. For a subset of size n, a
 test point's k+1 nearest subset members are the first members met along that list; when n is too
-small for the list to hold them, distances to the subset are computed directly. A test point whose
+small for the list to hold them, the distances to the subset's members are needed directly. When
+the whole test x pool distance matrix fits in ``max_memory_gb`` it is kept from the one-off pass,
+so those distances are a column gather (no feature dimension); otherwise they are recomputed. A test point whose
 k-th and (k+1)-th distances are closer than float32 rounding can resolve is reported as
 ``uncertain`` so the caller can settle it exactly (the order among near-ties is not knowable in
 float32)."""
@@ -31,7 +33,8 @@ class Neighbours:
 class PoolNeighbours:
     """Per-test-point neighbour order over the pool, computed once and reused for every subset."""
 
-    def __init__(self, pool_X, test_X, metric: str, device, list_size: int = 2048) -> None:
+    def __init__(self, pool_X, test_X, metric: str, device, list_size: int = 2048,
+                 max_memory_gb: float = 4.0) -> None:
         import torch
 
         self.metric, self.device = metric, device
@@ -47,9 +50,13 @@ class PoolNeighbours:
             self.scale = torch.full_like(self.q_sq, 2 * REL_TOL)
         self.N, self.L = len(P), min(int(list_size), len(P))
         order, dist = [], []
+        keep = len(Q) * self.N * 4 <= max_memory_gb * 2**30
+        self.full = torch.empty(len(Q), self.N, device=device) if keep else None
         step = max(1, CHUNK_ELEMENTS // max(1, self.N))
         for start in range(0, len(Q), step):
             d = self.distances(slice(start, start + step), P, self.p_sq)
+            if keep:
+                self.full[start:start + step] = d
             vals, idx = torch.topk(d, self.L, dim=1, largest=False, sorted=True)
             order.append(idx.to(torch.int32))
             dist.append(vals)
@@ -88,11 +95,12 @@ class PoolNeighbours:
             missing = ~found
         rows = missing.nonzero().squeeze(1)
         if len(rows):
-            X, x_sq = self.P[sub], self.p_sq[sub]
+            if self.full is None:
+                X, x_sq = self.P[sub], self.p_sq[sub]
             step = max(1, CHUNK_ELEMENTS // max(1, n))
             for start in range(0, len(rows), step):
                 r = rows[start:start + step]
-                d = self.distances(r, X, x_sq)
+                d = self.full[r[:, None], sub[None, :]] if self.full is not None else self.distances(r, X, x_sq)
                 vals, idx = torch.topk(d, m, dim=1, largest=False, sorted=True)
                 out[r], dist[r] = idx, vals
         if m > k:
