@@ -90,8 +90,10 @@ class PoolNeighbours:
         missing = torch.ones(M, dtype=torch.bool, device=self.device)
         sub = torch.as_tensor(subset, device=self.device)
         want = MIN_EXPECTED_MEMBERS + m  # members the list prefix holds on average
-        if n > k and n * self.L >= want * self.N:
-            prefix = min(self.L, int(np.ceil(want * self.N / n)))
+        prefix = min(self.L, int(np.ceil(want * self.N / max(n, 1))))
+        # the prefix walk makes several int64 passes over (M, prefix); a gather from the kept
+        # matrix is one float32 pass over (M, n)
+        if n > k and n * self.L >= want * self.N and (self.full is None or 4 * prefix <= n):
             pos = torch.full((self.N,), -1, dtype=torch.long, device=self.device)
             pos[sub] = torch.arange(n, device=self.device)
             member = pos[self.order[:, :prefix].long()]
