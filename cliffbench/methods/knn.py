@@ -2,9 +2,9 @@
 predictions as scikit-learn's ``KNeighborsClassifier`` / ``KNeighborsRegressor``.
 
 ``backend=torch`` (default) orders the pool around each test point once per job
-(:mod:`neighbours`) and reuses that order for every (n, trial); the rare test points whose k-th
-neighbour is a (near-)tie are predicted by scikit-learn itself on that subset, so tie-breaking is
-scikit-learn's. Votes: the most frequent label, the smallest label among equal counts.
+(:mod:`neighbours`, keeping the test x pool distance matrix when it fits in ``max_memory_gb``) and
+reuses it for every (n, trial); test points whose k-th neighbour is a tie that float64 distances
+cannot settle are predicted by scikit-learn itself on that subset, so tie-breaking is scikit-learn's. Votes: the most frequent label, the smallest label among equal counts.
 ``backend=sklearn`` fits scikit-learn's estimator cell by cell."""
 
 from __future__ import annotations
