@@ -28,7 +28,7 @@ NON_IDENTITY_KEYS = (
     "grid.n", "grid.min", "grid.max", "grid.num",
     "trainer.devices", "trainer.enable_progress_bar", "trainer.num_workers",
     "backbone.batch_size", "backbone.num_workers", "method.device", "dataset.download",
-    "method.list_size", "method.num_threads",
+    "method.list_size", "method.num_threads", "method.max_memory_gb",
 )
 
 

@@ -2,9 +2,9 @@
 predictions as scikit-learn's ``KNeighborsClassifier`` / ``KNeighborsRegressor``.
 
 ``backend=torch`` (default) orders the pool around each test point once per job
-(:mod:`neighbours`) and reuses that order for every (n, trial); the rare test points whose k-th
-neighbour is a (near-)tie are predicted by scikit-learn itself on that subset, so tie-breaking is
-scikit-learn's. Votes: the most frequent label, the smallest label among equal counts.
+(:mod:`neighbours`, keeping the test x pool distance matrix when it fits in ``max_memory_gb``) and
+reuses it for every (n, trial); test points whose k-th neighbour is a tie that float64 distances
+cannot settle are predicted by scikit-learn itself on that subset, so tie-breaking is scikit-learn's. Votes: the most frequent label, the smallest label among equal counts.
 ``backend=sklearn`` fits scikit-learn's estimator cell by cell."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ BACKENDS = ("torch", "sklearn")
 
 class KNNProbe(Method):
     def __init__(self, name: str = "knn", k: int = 3, metric: str = "euclidean", backend: str = "torch",
-                 list_size: int = 2048, device: str | None = None) -> None:
+                 list_size: int = 2048, device: str | None = None, max_memory_gb: float = 4.0) -> None:
         super().__init__(name)
         if int(k) != k or k < 1:
             raise ConfigError(f"method.k must be a positive integer, got {k}")
@@ -36,7 +36,9 @@ class KNNProbe(Method):
         if int(list_size) < 1:
             raise ConfigError(f"method.list_size must be >= 1, got {list_size}")
         self.k, self.metric, self.backend = int(k), metric, backend
-        self.list_size, self.device = int(list_size), device
+        if max_memory_gb < 0:
+            raise ConfigError(f"method.max_memory_gb must be >= 0, got {max_memory_gb}")
+        self.list_size, self.device, self.max_memory_gb = int(list_size), device, float(max_memory_gb)
         self._cache: tuple[tuple, object] | None = None
 
     def _sklearn_model(self, task: str, k: int):
@@ -61,10 +63,11 @@ class KNNProbe(Method):
         from cliffbench.methods.devices import resolve_device
         from cliffbench.methods.neighbours import PoolNeighbours
 
-        key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size)
+        key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size, self.max_memory_gb)
         if self._cache is None or self._cache[0] != key:
             device = resolve_device(self.device, getattr(ctx, "cfg", None))
-            self._cache = (key, PoolNeighbours(data.pool.X, data.test.X, self.metric, device, self.list_size))
+            self._cache = (key, PoolNeighbours(data.pool.X, data.test.X, self.metric, device, self.list_size,
+                                                 self.max_memory_gb))
         return self._cache[1]
 
     def _run_batched(self, batch: CellBatch, ctx: JobContext) -> list[Outcome]:

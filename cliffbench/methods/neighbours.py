@@ -3,10 +3,17 @@
 Once per job, each test point's ``L`` nearest pool points are found (float32 matrix products, test
 points in chunks so memory stays bounded) and kept in distance order. For a subset of size n, a
 test point's k+1 nearest subset members are the first members met along that list; when n is too
-small for the list to hold them, distances to the subset are computed directly. A test point whose
-k-th and (k+1)-th distances are closer than float32 rounding can resolve is reported as
-``uncertain`` so the caller can settle it exactly (the order among near-ties is not knowable in
-float32)."""
+small for the list to hold them, the distances to the subset's members are needed directly. When
+the whole test x pool distance matrix fits in ``max_memory_gb`` it is kept from the one-off pass,
+so those distances are a column gather (no feature dimension); otherwise they are recomputed.
+
+A test point whose k-th and (k+1)-th float32 distances are closer than float32 rounding can resolve
+is a near-tie. For the euclidean metric it is refined: scikit-learn orders float32 and float64
+inputs by float64 distances (its ArgKmin upcasts), so exact float64 distances to the few listed
+candidates settle the k nearest whenever their k-th / (k+1)-th float64 gap is far above float64
+rounding. What is left (exact ties, bands reaching past the list, any cosine near-tie: scikit-learn
+computes cosine distances of float32 data in float32) is reported ``uncertain`` so the caller can
+settle it with scikit-learn itself."""
 
 from __future__ import annotations
 
@@ -16,7 +23,10 @@ import numpy as np
 
 CHUNK_ELEMENTS = 1 << 24  # test rows x pool rows of float32 distances held at once (64 MiB)
 REL_TOL = 2e-5  # float32 distance error bound, relative to the squared norms involved
-MIN_EXPECTED_MEMBERS = 8  # list prefix holding this many members on average (the rare short ones go direct)
+REL_TOL64 = 1e-10  # float64 distance error bound (scikit-learn's |x|^2 - 2xy + |y|^2 in float64), same scale
+REFINE_EXTRA = 8  # members kept past the k-th for the float64 refinement of near-ties
+MIN_EXPECTED_MEMBERS = 8  # list prefix holding this many members past the needed ones on average
+# (the rare short ones go direct)
 
 
 @dataclass
@@ -31,10 +41,12 @@ class Neighbours:
 class PoolNeighbours:
     """Per-test-point neighbour order over the pool, computed once and reused for every subset."""
 
-    def __init__(self, pool_X, test_X, metric: str, device, list_size: int = 2048) -> None:
+    def __init__(self, pool_X, test_X, metric: str, device, list_size: int = 2048,
+                 max_memory_gb: float = 4.0) -> None:
         import torch
 
         self.metric, self.device = metric, device
+        self.pool_X, self.test_X = np.asarray(pool_X), np.asarray(test_X)  # original values, for refinement
         P = torch.as_tensor(np.asarray(pool_X), device=device).to(torch.float32)
         Q = torch.as_tensor(np.asarray(test_X), device=device).to(torch.float32)
         if metric == "cosine":  # scikit-learn's cosine distance: 1 - <x/|x|, y/|y|>, zero vectors kept
@@ -47,9 +59,13 @@ class PoolNeighbours:
             self.scale = torch.full_like(self.q_sq, 2 * REL_TOL)
         self.N, self.L = len(P), min(int(list_size), len(P))
         order, dist = [], []
+        keep = len(Q) * self.N * 4 <= max_memory_gb * 2**30
+        self.full = torch.empty(len(Q), self.N, device=device) if keep else None
         step = max(1, CHUNK_ELEMENTS // max(1, self.N))
         for start in range(0, len(Q), step):
             d = self.distances(slice(start, start + step), P, self.p_sq)
+            if keep:
+                self.full[start:start + step] = d
             vals, idx = torch.topk(d, self.L, dim=1, largest=False, sorted=True)
             order.append(idx.to(torch.int32))
             dist.append(vals)
@@ -68,13 +84,16 @@ class PoolNeighbours:
         import torch
 
         n, M = len(subset), len(self.Q)
-        m = min(k + 1, n)
+        m = min(k + REFINE_EXTRA, n) if self.metric == "euclidean" and n > k else min(k + 1, n)
         out = torch.zeros(M, m, dtype=torch.long, device=self.device)
         dist = torch.zeros(M, m, device=self.device)
         missing = torch.ones(M, dtype=torch.bool, device=self.device)
         sub = torch.as_tensor(subset, device=self.device)
-        if n > k and n * self.L >= MIN_EXPECTED_MEMBERS * self.N:
-            prefix = min(self.L, int(np.ceil(MIN_EXPECTED_MEMBERS * self.N / n)) + m)
+        want = MIN_EXPECTED_MEMBERS + m  # members the list prefix holds on average
+        prefix = min(self.L, int(np.ceil(want * self.N / max(n, 1))))
+        # the prefix walk makes several int64 passes over (M, prefix); a gather from the kept
+        # matrix is one float32 pass over (M, n)
+        if n > k and n * self.L >= want * self.N and (self.full is None or 4 * prefix <= n):
             pos = torch.full((self.N,), -1, dtype=torch.long, device=self.device)
             pos[sub] = torch.arange(n, device=self.device)
             member = pos[self.order[:, :prefix].long()]
@@ -88,15 +107,40 @@ class PoolNeighbours:
             missing = ~found
         rows = missing.nonzero().squeeze(1)
         if len(rows):
-            X, x_sq = self.P[sub], self.p_sq[sub]
+            if self.full is None:
+                X, x_sq = self.P[sub], self.p_sq[sub]
             step = max(1, CHUNK_ELEMENTS // max(1, n))
             for start in range(0, len(rows), step):
                 r = rows[start:start + step]
-                d = self.distances(r, X, x_sq)
+                if self.full is None:
+                    d = self.distances(r, X, x_sq)
+                elif int(r[-1] - r[0]) + 1 == len(r):  # a block of rows: index_select is ~3x faster
+                    d = self.full[int(r[0]):int(r[-1]) + 1].index_select(1, sub)
+                else:
+                    d = self.full[r[:, None], sub[None, :]]
                 vals, idx = torch.topk(d, m, dim=1, largest=False, sorted=True)
                 out[r], dist[r] = idx, vals
         if m > k:
             uncertain = (dist[:, k] - dist[:, k - 1]) <= 2 * self.scale
         else:
             uncertain = torch.zeros(M, dtype=torch.bool, device=self.device)
-        return Neighbours(out[:, :min(k, n)].cpu().numpy(), uncertain.cpu().numpy())
+        index, uncertain = out.cpu().numpy(), uncertain.cpu().numpy()
+        if m > k + 1 and uncertain.any():
+            self._refine(subset, k, index, dist.cpu().numpy(), uncertain)
+        return Neighbours(index[:, :min(k, n)], uncertain)
+
+    def _refine(self, subset, k, index, dist, uncertain) -> None:
+        """Settle near-tie rows (in place) with exact float64 distances to their listed members."""
+        rows = np.flatnonzero(uncertain)
+        scale = self.scale.cpu().numpy()[rows].astype(np.float64)
+        # a member past the list could still be among the k nearest when the band reaches its end
+        closed = (dist[rows, -1] > dist[rows, k - 1] + 2 * scale) | (index.shape[1] == len(subset))
+        cand = index[rows]  # (r, m) subset positions
+        diff = self.pool_X[subset[cand]].astype(np.float64) - self.test_X[rows, None, :].astype(np.float64)
+        d64 = np.einsum("rmd,rmd->rm", diff, diff)
+        order = np.argsort(d64, axis=1, kind="stable")
+        d_sorted = np.take_along_axis(d64, order, 1)
+        gap = d_sorted[:, k] - d_sorted[:, k - 1]
+        settled = closed & (gap > 2 * scale * (REL_TOL64 / REL_TOL))
+        index[rows[settled]] = np.take_along_axis(cand, order, 1)[settled]
+        uncertain[rows[settled]] = False
