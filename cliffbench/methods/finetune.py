@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_outcome, test_error
+from cliffbench.methods.base import CellBatch, Method, Outcome
 
 if TYPE_CHECKING:
     from cliffbench.runner import JobContext
@@ -60,29 +60,19 @@ class Finetune(Method):
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
         import copy
 
-        from cliffbench.methods.image_training import ImageClassifier, TrainData, fit_classifier, predict_classes
+        from cliffbench.methods.image_training import ImageClassifier, train_trials
 
         check_trainable(self.name, ctx)
-        raw, feats, trainer_cfg = ctx.raw, ctx.features, ctx.cfg.get("trainer")
+        raw, feats = ctx.raw, ctx.features
         encoder = ctx.extras.get("finetune_encoder")
         if encoder is None:
             encoder = ctx.extras["finetune_encoder"] = ctx.backbone.build_seeded(ctx.cfg.paths)
-        classes = np.unique(raw.pool.y)
-        val = TrainData(raw.val.X, np.arange(len(raw.val)), np.searchsorted(classes, raw.val.y))
-        for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index, strict=True):
-            y = raw.pool.y[idx]
-            if len(np.unique(y)) == 1:
-                yield [single_class_outcome(int(trial), raw.task, y[0], raw.test.y)]
-                continue
-            pos = np.searchsorted(classes, y)
-            init = probe_readout(feats.pool.X[idx], pos, len(classes), self.probe_C, self.probe_max_iter)
+        n_classes = len(np.unique(raw.pool.y))
 
-            def make(init=init):
-                return ImageClassifier(copy.deepcopy(encoder.module), encoder.dim, len(classes), self.lr,
-                                       self.weight_decay, readout_init=init)
+        def make_for_trial(idx, pos):
+            init = probe_readout(feats.pool.X[idx], pos, n_classes, self.probe_C, self.probe_max_iter)
+            return lambda: ImageClassifier(copy.deepcopy(encoder.module), encoder.dim, n_classes, self.lr,
+                                           self.weight_decay, readout_init=init)
 
-            module, facts = fit_classifier(make, encoder.preprocess, TrainData(raw.pool.X, idx, pos), val,
-                                           trainer_cfg=trainer_cfg, seed=int(seed), batch_size=self.batch_size)
-            pred = classes[predict_classes(module, encoder.preprocess, raw.test.X, trainer_cfg=trainer_cfg,
-                                           batch_size=max(self.batch_size, 256))]
-            yield [Outcome(int(trial), test_error(raw.task, raw.test.y, pred), facts)]
+        yield from train_trials(batch, raw, make_for_trial, encoder.preprocess,
+                                trainer_cfg=ctx.cfg.get("trainer"), batch_size=self.batch_size)

@@ -129,3 +129,27 @@ def predict_classes(module: ImageClassifier, preprocess, X: Any, *, trainer_cfg:
     loader = _loader(data, preprocess, batch_size, workers, False, 0, uses_gpu(trainer_cfg))
     trainer = make_trainer(trainer_cfg, progress=False, devices=1)
     return torch.cat(trainer.predict(module, loader)).numpy()
+
+
+def train_trials(batch, raw, make_for_trial: Callable[[np.ndarray, np.ndarray], Callable[[], ImageClassifier]],
+                 preprocess, *, trainer_cfg: Mapping | None, batch_size: int):
+    """One fit per trial of ``batch`` on raw images, yielding each cell's outcome as it finishes.
+
+    ``make_for_trial(idx, pos)`` gets the trial's pool rows and their class positions and returns
+    the module factory for that fit; a single-class subset predicts its class without training.
+    """
+    from cliffbench.methods.base import Outcome, single_class_outcome, test_error
+
+    classes = np.unique(raw.pool.y)
+    val = TrainData(raw.val.X, np.arange(len(raw.val)), np.searchsorted(classes, raw.val.y))
+    for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index, strict=True):
+        y = raw.pool.y[idx]
+        if len(np.unique(y)) == 1:
+            yield [single_class_outcome(int(trial), raw.task, y[0], raw.test.y)]
+            continue
+        pos = np.searchsorted(classes, y)
+        module, facts = fit_classifier(make_for_trial(idx, pos), preprocess, TrainData(raw.pool.X, idx, pos), val,
+                                       trainer_cfg=trainer_cfg, seed=int(seed), batch_size=batch_size)
+        pred = classes[predict_classes(module, preprocess, raw.test.X, trainer_cfg=trainer_cfg,
+                                       batch_size=max(batch_size, 256))]
+        yield [Outcome(int(trial), test_error(raw.task, raw.test.y, pred), facts)]

@@ -44,7 +44,6 @@ class MLPProbe(Method):
         outcomes: dict[int, Outcome] = {}
         keep = list(range(len(batch)))
         if data.task == "classification":
-            classes = np.unique(data.pool.y)
             keep = []
             for pos, (trial, idx) in enumerate(zip(batch.trials, batch.index)):
                 present = np.unique(data.pool.y[idx])

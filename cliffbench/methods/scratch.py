@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_outcome, test_error
+from cliffbench.methods.base import CellBatch, Method, Outcome
 
 if TYPE_CHECKING:
     from cliffbench.runner import JobContext
@@ -86,24 +86,13 @@ class Scratch(Method):
         return (lambda: small_resnet18(channels)), 512, preprocess
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
-        from cliffbench.methods.image_training import ImageClassifier, TrainData, fit_classifier, predict_classes
+        from cliffbench.methods.image_training import ImageClassifier, train_trials
 
-        raw, trainer_cfg = ctx.raw, ctx.cfg.get("trainer")
         make_trunk, dim, preprocess = self._network(ctx)
-        classes = np.unique(raw.pool.y)
-        val = TrainData(raw.val.X, np.arange(len(raw.val)), np.searchsorted(classes, raw.val.y))
-        for trial, seed, idx in zip(batch.trials, batch.seeds, batch.index, strict=True):
-            y = raw.pool.y[idx]
-            if len(np.unique(y)) == 1:
-                yield [single_class_outcome(int(trial), raw.task, y[0], raw.test.y)]
-                continue
-            pos = np.searchsorted(classes, y)
+        n_classes = len(np.unique(ctx.raw.pool.y))
 
-            def make():
-                return ImageClassifier(make_trunk(), dim, len(classes), self.lr, self.weight_decay)
+        def make_for_trial(idx, pos):
+            return lambda: ImageClassifier(make_trunk(), dim, n_classes, self.lr, self.weight_decay)
 
-            module, facts = fit_classifier(make, preprocess, TrainData(raw.pool.X, idx, pos), val,
-                                           trainer_cfg=trainer_cfg, seed=int(seed), batch_size=self.batch_size)
-            pred = classes[predict_classes(module, preprocess, raw.test.X, trainer_cfg=trainer_cfg,
-                                           batch_size=max(self.batch_size, 256))]
-            yield [Outcome(int(trial), test_error(raw.task, raw.test.y, pred), facts)]
+        yield from train_trials(batch, ctx.raw, make_for_trial, preprocess,
+                                trainer_cfg=ctx.cfg.get("trainer"), batch_size=self.batch_size)
