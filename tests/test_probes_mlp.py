@@ -69,3 +69,26 @@ def test_regression_targets_and_fixed_budget_without_validation():
     (o,) = outcomes(probe, _batch([np.arange(200)], [0]), context(data))
     assert o.metrics["epochs"] == 5 and "best_epoch" not in o.metrics
     assert o.test_error < 0.5 * np.var(data.test.y)
+
+
+def test_predicts_only_classes_present_in_the_subset():
+    import numpy as np
+
+    from cliffbench.methods.base import CellBatch
+    from cliffbench.methods.mlp import MLPProbe
+
+    rng = np.random.default_rng(0)
+    centers = np.eye(4, 6) * 6
+    y_pool = np.repeat(np.arange(4), 30)
+    X_pool = centers[y_pool] + rng.normal(size=(120, 6))
+    y_test = np.repeat(np.arange(4), 10)
+    X_test = centers[y_test] + rng.normal(size=(40, 6))
+    from cliffbench.datasets.base import DataBundle, Split
+
+    ctx = context(DataBundle(Split(X_pool, y_pool), Split(X_test, y_test)))
+    subset = np.flatnonzero(y_pool < 2)[None, :40]  # classes 0 and 1 only
+    batch = CellBatch(40, np.array([0]), np.array([1]), np.ascontiguousarray(subset))
+    probe = MLPProbe(hidden=[16], epochs_without_val=5)
+    (outcome,) = outcomes(probe, batch, ctx)
+    # Half the test points belong to the absent classes 2 and 3: exactly those are wrong.
+    assert outcome.test_error == 0.5

@@ -106,7 +106,14 @@ class MLPProbe(Method):
         out = model.predict_all(torch.as_tensor(np.asarray(data.test.X, dtype=np.float32), device=device)).cpu()
         outcomes = []
         for t, trial in enumerate(batch.trials):
-            pred = classes[out[t].argmax(1).numpy()] if classify else out[t, :, 0].numpy()
+            if classify:
+                # Like the linear probe, predict only classes present in the trial's subset.
+                logits = out[t].clone()
+                absent = ~np.isin(classes, data.pool.y[batch.index[t]])
+                logits[:, torch.as_tensor(absent)] = -torch.inf
+                pred = classes[logits.argmax(1).numpy()]
+            else:
+                pred = out[t, :, 0].numpy()
             metrics = {"epochs": int(trainer.current_epoch)}
             if has_val:
                 metrics.update(best_epoch=int(model.best_epoch[t]), val_loss=float(model.best_loss[t]))
