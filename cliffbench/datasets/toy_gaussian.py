@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split
-from cliffbench.datasets.toy_linreg import check_count, toy_rng
+from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 from cliffbench.errors import ConfigError
 
 
@@ -17,7 +17,7 @@ def f5_error(n, d: int, s: float):
     return ndtr(-s / np.sqrt(1.0 + d / (np.asarray(n, dtype=np.float64) * s**2)))
 
 
-class ToyGaussian(Dataset):
+class ToyGaussian(SyntheticDataset):
     """Pool, test split (and optional validation split), float32 inputs, labels in {-1, +1}."""
 
     task = "classification"
@@ -25,14 +25,11 @@ class ToyGaussian(Dataset):
     def __init__(self, name: str = "toy_gaussian", d: int = 100, s: float = 1.0,
                  pool_size: int = 100_000, test_size: int = 10_000, val_size: int = 0, seed: int = 0,
                  reference_lines: dict[str, float] | None = None) -> None:
-        super().__init__(name, reference_lines)
+        super().__init__(name, pool_size, test_size, val_size, seed, reference_lines)
         self.d = check_count(d, "dataset.d")
-        self.pool_size = check_count(pool_size, "dataset.pool_size")
-        self.test_size = check_count(test_size, "dataset.test_size")
-        self.val_size = check_count(val_size, "dataset.val_size", minimum=0)
         if not float(s) > 0:
             raise ConfigError(f"dataset.s must be > 0, got {s}")
-        self.s, self.seed = float(s), int(seed)
+        self.s = float(s)
 
     def _split(self, size: int, stream: int) -> Split:
         rng = toy_rng(self.seed, stream)

@@ -11,8 +11,8 @@ import itertools
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split
-from cliffbench.datasets.toy_linreg import check_count, toy_rng
+from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 
 
 class HarmonicFunction:
@@ -42,7 +42,7 @@ class HarmonicFunction:
         return np.cos(phase) @ self.alpha + np.sin(phase) @ self.beta
 
 
-class ToyHarmonic(Dataset):
+class ToyHarmonic(SyntheticDataset):
     """Pool, validation (early stopping) and test split of (x, h(x)), x uniform on [0, 1]^2."""
 
     task = "regression"
@@ -50,12 +50,8 @@ class ToyHarmonic(Dataset):
     def __init__(self, name: str = "toy_harmonic", B: int = 2, pool_size: int = 20_000,
                  val_size: int = 512, test_size: int = 10_000, seed: int = 0,
                  reference_lines: dict[str, float] | None = None) -> None:
-        super().__init__(name, reference_lines)
+        super().__init__(name, pool_size, test_size, val_size, seed, reference_lines, min_val=1)
         self.B = check_count(B, "dataset.B", minimum=0)
-        self.pool_size = check_count(pool_size, "dataset.pool_size")
-        self.val_size = check_count(val_size, "dataset.val_size")
-        self.test_size = check_count(test_size, "dataset.test_size")
-        self.seed = int(seed)
 
     def _split(self, h: HarmonicFunction, size: int, stream: int) -> Split:
         X = toy_rng(self.seed, stream).uniform(0.0, 1.0, size=(size, 2)).astype(np.float32)

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split
+from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 from cliffbench.errors import ConfigError
 
 
-def check_count(value, what: str, minimum: int = 1) -> int:
-    """An integer >= ``minimum`` or a one-line ConfigError."""
-    if float(value) != int(value) or int(value) < minimum:
-        raise ConfigError(f"{what} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def toy_rng(seed: int, stream: int) -> np.random.Generator:
-    """One independent generator per (dataset seed, purpose) so splits never share draws."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), 0x7011, int(stream)]))
-
-
-class ToyLinearRegression(Dataset):
+class ToyLinearRegression(SyntheticDataset):
     """Synthetic linear regression with a fixed pool, validation and test split (all seeded)."""
 
     task = "regression"
@@ -33,14 +22,11 @@ class ToyLinearRegression(Dataset):
     def __init__(self, name: str = "toy_linreg", d: int = 5, sigma: float = 0.0, v_norm: float = 1.0,
                  pool_size: int = 100_000, test_size: int = 10_000, val_size: int = 0, seed: int = 0,
                  reference_lines: dict[str, float] | None = None) -> None:
-        super().__init__(name, reference_lines)
+        super().__init__(name, pool_size, test_size, val_size, seed, reference_lines)
         self.d = check_count(d, "dataset.d")
-        self.pool_size = check_count(pool_size, "dataset.pool_size")
-        self.test_size = check_count(test_size, "dataset.test_size")
-        self.val_size = check_count(val_size, "dataset.val_size", minimum=0)
         if not float(sigma) >= 0 or not float(v_norm) > 0:
             raise ConfigError(f"dataset.sigma must be >= 0 and dataset.v_norm > 0, got {sigma}, {v_norm}")
-        self.sigma, self.v_norm, self.seed = float(sigma), float(v_norm), int(seed)
+        self.sigma, self.v_norm = float(sigma), float(v_norm)
 
     def teacher(self) -> np.ndarray:
         v = toy_rng(self.seed, 0).standard_normal(self.d)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split
-from cliffbench.datasets.toy_linreg import check_count, toy_rng
+from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 from cliffbench.errors import ConfigError
 
 
@@ -20,19 +20,19 @@ def power_law_spectrum(S: int, alpha: float) -> np.ndarray:
     return np.arange(1, S + 1, dtype=np.float64) ** -(1.0 + alpha)
 
 
-class ToyRandomFeatures(Dataset):
+class ToyRandomFeatures(SyntheticDataset):
+    """Teacher features F ~ N(0, diag(spectrum)) and targets y = omega^T F; pool and test split."""
+
     task = "regression"
 
     def __init__(self, name: str = "toy_random_features", S: int = 1000, alpha: float = 1.0,
                  pool_size: int = 20_000, test_size: int = 2000, seed: int = 0,
                  reference_lines: dict[str, float] | None = None) -> None:
-        super().__init__(name, reference_lines)
+        super().__init__(name, pool_size, test_size, 0, seed, reference_lines)
         self.S = check_count(S, "dataset.S")
-        self.pool_size = check_count(pool_size, "dataset.pool_size")
-        self.test_size = check_count(test_size, "dataset.test_size")
         if not float(alpha) > 0:
             raise ConfigError(f"dataset.alpha must be > 0 (spectrum i^-(1+alpha)), got {alpha}")
-        self.alpha, self.seed = float(alpha), int(seed)
+        self.alpha = float(alpha)
 
     def _split(self, size: int, stream: int, scale: np.ndarray, omega: np.ndarray) -> Split:
         X = toy_rng(self.seed, stream).standard_normal((size, self.S), dtype=np.float32)
