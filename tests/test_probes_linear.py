@@ -42,7 +42,7 @@ def test_tight_tolerance_matches_sklearn_objective_and_predictions(classes):
 def test_sklearn_default_setting_matches_sklearn_defaults_cell_by_cell():
     data = digits_bundle()
     ctx = context(data)
-    probe = LinearProbe(C=100.0, tol=1e-4, max_iter=100, warm_start=False, dtype="float64")
+    probe = LinearProbe(C=100.0, tol=1e-4, max_iter=100, warm_start=False, dtype="float64", solver="lbfgs")
     sk = LinearProbe(C=100.0, tol=1e-4, max_iter=100, backend="sklearn")
     diffs = []
     for batch in nested_batches(len(data.pool), [10, 40, 200, 1100], trials=3, seed=1):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cliffbench.runner import JobContext
 
 BACKENDS = ("torch", "sklearn")
+SOLVERS = ("preconditioned", "lbfgs")
 DTYPES = ("float32", "float64")
 STATUS_NAMES = {1: "gtol", 2: "ftol", 3: "max_iter", 4: "line_search"}
 
@@ -36,7 +37,8 @@ class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
                  tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "float32", warm_start: bool = True, history: int = 10,
-                 pooled_fraction: float = 0.25, device: str | None = None) -> None:
+                 pooled_fraction: float = 0.25, device: str | None = None,
+                 solver: str = "preconditioned", curvature: float = 4.0) -> None:
         super().__init__(name)
         if not float(C) > 0:
             raise ConfigError(f"method.C must be > 0, got {C}")
@@ -46,11 +48,17 @@ class LinearProbe(Method):
             raise ConfigError(f"method.ridge must be >= 0, got {ridge}")
         if backend not in BACKENDS:
             raise ConfigError(f"method.backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if solver not in SOLVERS:
+            raise ConfigError(f"method.solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+        if not float(curvature) > 0:
+            raise ConfigError(f"method.curvature must be > 0, got {curvature}")
         if dtype not in DTYPES:
             raise ConfigError(f"method.dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         self.C, self.max_iter, self.tol, self.ridge = float(C), int(max_iter), float(tol), float(ridge)
         self.backend, self.dtype, self.warm_start = backend, dtype, bool(warm_start)
         self.history, self.pooled_fraction, self.device = int(history), float(pooled_fraction), device
+        self.solver, self.curvature = solver, float(curvature)
+        self._pool_cache: tuple | None = None
         self._warm: dict[int, tuple[int, Any]] = {}  # trial -> (id of features, flat solution)
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
@@ -90,6 +98,26 @@ class LinearProbe(Method):
             yield [Outcome(int(trial), test_error(data.task, data.test.y, pred), extra)]
 
     # --- batched torch solver -------------------------------------------------------------------
+    def _pool(self, data, device):
+        """The pool (and test) features the solver works on, computed once per job: the original
+        features, or for ``solver=preconditioned`` the same features centred and rotated onto the
+        pool's principal axes (an exact change of variables, see :mod:`logreg_reparam`)."""
+        import torch
+
+        from cliffbench.methods.logreg_reparam import principal_axes
+        from cliffbench.methods.logreg_solver import FeaturePool
+
+        key = (id(data), str(device), self.solver)
+        if self._pool_cache is None or self._pool_cache[0] != key:
+            X = torch.as_tensor(np.asarray(data.pool.X), device=device).to(torch.float64)
+            T = torch.as_tensor(np.asarray(data.test.X), device=device).to(torch.float64)
+            rotation = mean = None
+            if self.solver == "preconditioned":
+                mean, rotation = principal_axes(X)
+                X, T = (X - mean) @ rotation, (T - mean) @ rotation
+            self._pool_cache = (key, FeaturePool(X), T, rotation, mean)
+        return self._pool_cache[1:]
+
     def _run_logistic(self, batch: CellBatch, data, device) -> list[Outcome]:
         import torch
 
@@ -113,6 +141,7 @@ class LinearProbe(Method):
             N, d = np.shape(data.pool.X)
             K = len(classes)
             f32 = torch.float32 if self.dtype == "float32" else torch.float64
+            pool, test_X, rotation, mean = self._pool(data, device)
             mask = np.zeros((U, K), dtype=bool)
             for u in range(U):
                 mask[u, np.unique(y_pool[index[u]])] = True
@@ -121,35 +150,53 @@ class LinearProbe(Method):
             # has the same minimiser (w = w1 - w0) and the same scaled objective and gradient norms.
             c_eff = np.where(n_cls == 2, self.C / 2, self.C)
             reg = torch.as_tensor(1.0 / (c_eff * n), dtype=f32, device=device)
-            X_all = torch.as_tensor(np.asarray(data.pool.X), device=device).to(f32)
-            if n >= self.pooled_fraction * N:
-                design = PooledDesign(X_all)
+            kernel = self.solver == "preconditioned" and n < d
+            if n >= self.pooled_fraction * N and not kernel:
+                design = PooledDesign(pool, f32)
                 Y = torch.as_tensor(y_pool, device=device)[None, :]
                 weight = torch.zeros(U, N, dtype=f32, device=device)
                 weight.scatter_(1, torch.as_tensor(index, device=device), 1.0 / n)
             else:
                 idx_t = torch.as_tensor(index, device=device)
-                design = GatheredDesign(X_all[idx_t])
+                design = None if kernel else GatheredDesign(pool, idx_t, f32)
                 Y = torch.as_tensor(y_pool, device=device)[idx_t]
                 weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
             x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
+            if self.solver == "preconditioned":
+                prob = self._reparametrise(prob, pool, index, rotation, mean, n_cls, f32, device)
+                x0 = prob.from_pool(x0)
             res = solve(prob, x0, self.tol, self.max_iter, f32, self.history)
-            W, b = Problems.split(prob, res.x)
-            test_X = torch.as_tensor(np.asarray(data.test.X), device=device).to(torch.float64)
+            x = prob.to_pool(res.x) if self.solver == "preconditioned" else res.x
+            W, b = x[:, :-K].reshape(U, d, K), x[:, -K:]
             logits = test_X @ W + b[:, None, :]
-            logits = logits.masked_fill(~prob.class_mask[:, None, :], float("-inf"))
+            logits = logits.masked_fill(~torch.as_tensor(mask, device=device)[:, None, :], float("-inf"))
             pred = classes[logits.argmax(2).cpu().numpy()]
             objective = (res.f.cpu().numpy() * self.C * n)
             for j, pos in enumerate(multi):
                 u, trial = inverse[j], int(batch.trials[pos])
                 if self.warm_start:
-                    self._warm[trial] = (id(data), res.x[u].detach().cpu())
+                    self._warm[trial] = (id(data), x[u].detach().cpu())
                 outcomes[trial] = Outcome(trial, test_error(data.task, data.test.y, pred[u]), {
-                    "objective": float(objective[u]), "n_iter": int(res.n_iter[u]),
+                    "objective": float(objective[u]), "n_iter": int(res.n_iter[u]), "n_eval": int(res.n_eval[u]),
                     "converged": bool(int(res.status[u]) in (1, 2)), "grad_max": float(res.grad_max[u]),
                     "stop": STATUS_NAMES.get(int(res.status[u]), "running"), "n_classes": int(n_cls[u])})
         return [outcomes[int(t)] for t in batch.trials]
+
+    def _reparametrise(self, prob, pool, index, rotation, mean, n_cls, dtype, device):
+        """Rotated pool features, the kernel form below d rows, diagonal preconditioning."""
+        import torch
+
+        from cliffbench.methods.logreg_reparam import Reparametrised, diagonal_scale, span_design
+        from cliffbench.methods.logreg_solver import Problems
+
+        basis = None
+        if prob.design is None:  # fewer rows than features: the kernel form
+            design, basis = span_design(pool, torch.as_tensor(index, device=device))
+            prob = Problems(design.to(dtype), prob.Y, prob.weight, prob.class_mask, prob.reg)
+        k = torch.as_tensor(n_cls, device=device)
+        scale = diagonal_scale(prob.design, prob.weight, k, prob.reg, self.curvature)
+        return Reparametrised(prob, scale, rotation, mean, basis)
 
     def _initial(self, trials: np.ndarray, data, U: int, d: int, K: int, mask: np.ndarray, device):
         """Zeros, or each trial's solution at its previous n (absent classes zeroed)."""

@@ -1,0 +1,93 @@
+"""The batched logistic solver's reparametrisation (pool rotation, kernel form, diagonal
+preconditioner) is an exact change of variables: same objective, same gradient, same minimiser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cliffbench.methods.linear import LinearProbe
+from cliffbench.methods.logreg_reparam import Reparametrised, diagonal_scale, principal_axes, span_design
+from cliffbench.methods.logreg_solver import FeaturePool, GatheredDesign, PooledDesign, Problems
+from tests.probe_data import context, digits_bundle, nested_batches, outcomes
+
+f64 = torch.float64
+
+
+def _problems(X, y, index, pooled: bool):
+    """Plain problems on features X (float64) for subsets ``index`` (T, n), C = 100."""
+    T, n = index.shape
+    K = int(y.max()) + 1
+    pool = FeaturePool(X)
+    idx = torch.as_tensor(index)
+    if pooled:
+        design, Y = PooledDesign(pool, f64), torch.as_tensor(y)[None, :]
+        weight = torch.zeros(T, len(X), dtype=f64).scatter_(1, idx, 1.0 / n)
+    else:
+        design, Y = GatheredDesign(pool, idx, f64), torch.as_tensor(y)[idx]
+        weight = torch.full((T, n), 1.0 / n, dtype=f64)
+    mask = torch.zeros(T, K, dtype=torch.bool)
+    for t in range(T):
+        mask[t, np.unique(y[index[t]])] = True
+    return Problems(design, Y, weight, mask, torch.full((T,), 1.0 / (100 * n), dtype=f64)), pool
+
+
+@pytest.mark.parametrize("n,pooled", [(20, False), (300, False), (300, True)], ids=["kernel", "gathered", "pooled"])
+def test_reparametrisation_keeps_objective_and_original_gradient(n, pooled):
+    data = digits_bundle()
+    X = torch.as_tensor(data.pool.X, dtype=f64)
+    y = data.pool.y
+    rng = np.random.default_rng(0)
+    index = np.stack([rng.permutation(len(y))[:n] for _ in range(3)])
+    plain, _ = _problems(X, y, index, pooled)
+    mean, rotation = principal_axes(X)
+    rotated, pool = _problems((X - mean) @ rotation, y, index, pooled)
+    basis = None
+    if n < X.shape[1]:
+        design, basis = span_design(pool, torch.as_tensor(index))
+        rotated = Problems(design, rotated.Y, rotated.weight, rotated.class_mask, rotated.reg)
+    n_cls = rotated.class_mask.sum(1)
+    re = Reparametrised(rotated, diagonal_scale(rotated.design, rotated.weight, n_cls, rotated.reg, 4.0),
+                        rotation, mean, basis)
+    d, K = X.shape[1], plain.class_mask.shape[1]
+    # a point in the span of each subset's (rotated, centred) rows, where the kernel form lives
+    F = (X - mean) @ rotation
+    W_pool = torch.einsum("tnd,tnk->tdk", F[torch.as_tensor(index)], torch.randn(3, n, K, dtype=f64)) * 0.05
+    b_pool = torch.randn(3, K, dtype=f64)
+    W = torch.einsum("dp,tpk->tdk", rotation, W_pool)  # original weights
+    b = b_pool - torch.einsum("d,tdk->tk", mean, W)
+    x_plain = torch.cat([W.reshape(3, -1), b], 1)
+    u = re.from_pool(torch.cat([W_pool.reshape(3, -1), b_pool], 1))
+    f_plain, g_plain = plain.evaluate(x_plain)
+    f_re, g_re = re.evaluate(u)
+    torch.testing.assert_close(f_re, f_plain, rtol=1e-10, atol=0)
+    torch.testing.assert_close(re.grad_max(g_re), plain.grad_max(g_plain), rtol=1e-8, atol=1e-12)
+    # the 2-norm shortcut gives the same verdicts as the exact maximum at any tolerance
+    exact = plain.grad_max(g_plain)
+    low, mid, high = exact.sort().values
+    for tol in [low * 0.5, (low + mid) / 2, (mid + high) / 2, high * 2, high * 100]:
+        assert torch.equal(re.grad_max(g_re, None, float(tol)) <= tol, exact <= tol)
+    torch.testing.assert_close(re.to_pool(u), torch.cat([W_pool.reshape(3, -1), b_pool], 1))
+
+
+@pytest.mark.parametrize("n", [25, 400], ids=["n<d", "n>d"])
+def test_preconditioned_and_plain_lbfgs_reach_the_same_minimiser(n):
+    data = digits_bundle()
+    ctx = context(data)
+    batch = nested_batches(len(data.pool), [n], trials=3, seed=2)[0]
+    pre = outcomes(LinearProbe(tol=1e-8, max_iter=5000, solver="preconditioned"), batch, ctx)
+    plain = outcomes(LinearProbe(tol=1e-8, max_iter=5000, solver="lbfgs"), batch, ctx)
+    for a, b in zip(pre, plain):
+        assert a.metrics["converged"] and b.metrics["converged"]
+        assert a.metrics["objective"] == pytest.approx(b.metrics["objective"], rel=1e-8)
+        assert a.test_error == pytest.approx(b.test_error, abs=2 / len(data.test))
+    # the point of the preconditioner: fewer passes over the data
+    assert sum(a.metrics["n_eval"] for a in pre) < sum(b.metrics["n_eval"] for b in plain)
+
+
+def test_unknown_solver_is_a_config_error():
+    from cliffbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="method.solver"):
+        LinearProbe(solver="newton")
