@@ -47,10 +47,9 @@ def test_reparametrisation_keeps_objective_and_original_gradient(n, pooled):
     if n < X.shape[1]:
         design, basis = span_design(pool, torch.as_tensor(index))
         rotated = Problems(design, rotated.Y, rotated.weight, rotated.class_mask, rotated.reg)
-    n_cls = rotated.class_mask.sum(1)
-    re = Reparametrised(rotated, diagonal_scale(rotated.design, rotated.weight, n_cls, rotated.reg, 4.0),
-                        rotation, mean, basis)
     d, K = X.shape[1], plain.class_mask.shape[1]
+    start = torch.randn(3, rotated.shape[0] * K + K, dtype=f64) * 0.01
+    re = Reparametrised(rotated, diagonal_scale(rotated, start, 1.0), rotation, mean, basis)
     # a point in the span of each subset's (rotated, centred) rows, where the kernel form lives
     F = (X - mean) @ rotation
     W_pool = torch.einsum("tnd,tnk->tdk", F[torch.as_tensor(index)], torch.randn(3, n, K, dtype=f64)) * 0.05

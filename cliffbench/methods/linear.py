@@ -38,7 +38,7 @@ class LinearProbe(Method):
                  tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "float32", warm_start: bool = True, history: int = 10,
                  pooled_fraction: float = 0.25, device: str | None = None,
-                 solver: str = "preconditioned", curvature: float = 4.0) -> None:
+                 solver: str = "preconditioned", curvature: float = 1.0) -> None:
         super().__init__(name)
         if not float(C) > 0:
             raise ConfigError(f"method.C must be > 0, got {C}")
@@ -164,7 +164,7 @@ class LinearProbe(Method):
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
             x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
             if self.solver == "preconditioned":
-                prob = self._reparametrise(prob, pool, index, rotation, mean, n_cls, f32, device)
+                prob = self._reparametrise(prob, pool, index, rotation, mean, x0, f32, device)
                 x0 = prob.from_pool(x0)
             res = solve(prob, x0, self.tol, self.max_iter, f32, self.history)
             x = prob.to_pool(res.x) if self.solver == "preconditioned" else res.x
@@ -183,7 +183,7 @@ class LinearProbe(Method):
                     "stop": STATUS_NAMES.get(int(res.status[u]), "running"), "n_classes": int(n_cls[u])})
         return [outcomes[int(t)] for t in batch.trials]
 
-    def _reparametrise(self, prob, pool, index, rotation, mean, n_cls, dtype, device):
+    def _reparametrise(self, prob, pool, index, rotation, mean, x0, dtype, device):
         """Rotated pool features, the kernel form below d rows, diagonal preconditioning."""
         import torch
 
@@ -194,9 +194,10 @@ class LinearProbe(Method):
         if prob.design is None:  # fewer rows than features: the kernel form
             design, basis = span_design(pool, torch.as_tensor(index, device=device))
             prob = Problems(design.to(dtype), prob.Y, prob.weight, prob.class_mask, prob.reg)
-        k = torch.as_tensor(n_cls, device=device)
-        scale = diagonal_scale(prob.design, prob.weight, k, prob.reg, self.curvature)
-        return Reparametrised(prob, scale, rotation, mean, basis)
+        plain = Reparametrised(prob, torch.ones(len(index), prob.shape[0] + 1, 1, dtype=torch.float64,
+                                                device=device), rotation, mean, basis)
+        plain.scale = diagonal_scale(prob, plain.from_pool(x0), self.curvature)
+        return plain
 
     def _initial(self, trials: np.ndarray, data, U: int, d: int, K: int, mask: np.ndarray, device):
         """Zeros, or each trial's solution at its previous n (absent classes zeroed)."""

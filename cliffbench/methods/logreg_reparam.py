@@ -32,7 +32,7 @@ class Reparametrised:
     features are ``basis[t]``-coordinates of the pool's (rotated) features when ``basis`` is set."""
 
     prob: Problems
-    scale: torch.Tensor  # (T, r)
+    scale: torch.Tensor  # (T, r + 1, 1): weights' rows, then the intercept
     rotation: torch.Tensor | None = None  # (p, p) orthogonal: original weights = rotation @ pool weights
     mean: torch.Tensor | None = None  # (p,) the pool mean the features were centred by
     basis: torch.Tensor | None = None  # (T0, p, r) orthonormal columns: pool weights = basis @ weights
@@ -72,21 +72,21 @@ class Reparametrised:
         return Reparametrised(self.prob.to(dtype), self.scale.to(dtype), cast(self.rotation),
                               cast(self.mean), cast(self.basis), self.ids)
 
-    def _scaled(self, x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    def _scaled(self, x: torch.Tensor) -> torch.Tensor:
         W, b = self.split(x)
-        return torch.cat([(W * factor[:, :, None]).reshape(len(x), -1), b], 1)
+        return torch.cat([(W * self.scale[:, :-1]).reshape(len(x), -1), b * self.scale[:, -1:, 0]], 1)
 
     def evaluate(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        f, g = self.prob.evaluate(self._scaled(u, self.scale))
-        return f, self._scaled(g, self.scale)
+        f, g = self.prob.evaluate(self._scaled(u))
+        return f, self._scaled(g)
 
     def to_pool(self, u: torch.Tensor) -> torch.Tensor:
         """Solver variables -> flat ``(W~, b~)`` on the pool's (rotated) features."""
         W, b = self.split(u)
-        W = W * self.scale[:, :, None]
+        W = W * self.scale[:, :-1]
         if self.basis is not None:
             W = torch.bmm(self._basis(), W)
-        return torch.cat([W.reshape(len(u), -1), b], 1)
+        return torch.cat([W.reshape(len(u), -1), b * self.scale[:, -1:, 0]], 1)
 
     def from_pool(self, x: torch.Tensor) -> torch.Tensor:
         """Flat ``(W~, b~)`` on the pool's features -> solver variables (projected onto the span)."""
@@ -94,7 +94,7 @@ class Reparametrised:
         W, b = x[:, :-K].reshape(len(x), -1, K), x[:, -K:]
         if self.basis is not None:
             W = torch.bmm(self._basis().transpose(1, 2), W)
-        return torch.cat([(W / self.scale[:, :, None]).reshape(len(x), -1), b], 1)
+        return torch.cat([(W / self.scale[:, :-1]).reshape(len(x), -1), b / self.scale[:, -1:, 0]], 1)
 
     def grad_max(self, g: torch.Tensor, idx: torch.Tensor | None = None,
                  tol: float | None = None) -> torch.Tensor:
@@ -104,7 +104,7 @@ class Reparametrised:
         2-norms): mapping every gradient back costs more than the solver's own step."""
         scale = self.scale if idx is None else self.scale[idx]
         gW, gb = self.split(g)
-        gW = gW / scale[:, :, None]
+        gW, gb = gW / scale[:, :-1], gb / scale[:, -1:, 0]
         out = torch.empty(len(g), dtype=g.dtype, device=g.device)
         todo = torch.arange(len(g), device=g.device)
         if tol is not None:
@@ -154,10 +154,15 @@ def span_design(pool: FeaturePool, index: torch.Tensor) -> tuple[GatheredDesign,
     return GatheredDesign(FeaturePool(phi.reshape(T * n, n)), rows, torch.float64), basis
 
 
-def diagonal_scale(design, weight: torch.Tensor, n_classes: torch.Tensor, reg: torch.Tensor,
-                   curvature: float) -> torch.Tensor:
-    """(T, r) ``1/sqrt(diagonal of the Hessian at W = 0)``, softmax curvature taken as
-    ``curvature / K`` for K classes present."""
-    m = design.second_moments(weight.to(design.dtype)).to(torch.float64)
-    h = curvature / n_classes.to(torch.float64)[:, None] * m + reg.to(torch.float64)[:, None]
-    return h.rsqrt()
+def diagonal_scale(prob: Problems, x: torch.Tensor, curvature: float) -> torch.Tensor:
+    """(T, r, 1) ``1/sqrt(a * mean(F_j^2) + reg)``: the diagonal of the objective's Hessian with the
+    softmax curvature of every row replaced by its mean over the rows at ``x`` (flat weights in
+    ``prob``'s features) times ``curvature``. Per-row curvatures (Jacobi) would let a few uncertain
+    rows set the scale; the mean says how far the data term dominates the penalty."""
+    z = prob.logits(x.to(prob.design.dtype))
+    p = torch.softmax(z, 2)
+    w = prob.weight.to(torch.float64)
+    a = curvature * (w * (p * (1 - p)).sum(2)).sum(1) / prob.class_mask.sum(1)
+    m = prob.design.second_moments(prob.weight).to(torch.float64)
+    h = torch.cat([a[:, None] * m + prob.reg.to(torch.float64)[:, None], a[:, None]], 1)
+    return h.rsqrt()[:, :, None]
