@@ -39,10 +39,12 @@ def test_tight_tolerance_matches_sklearn_objective_and_predictions(classes):
     assert max(agree) <= 0.01 * len(data.test)
 
 
-def test_sklearn_default_setting_matches_sklearn_defaults_cell_by_cell():
+def test_sklearn_default_setting_matches_sklearn_defaults_cell_by_cell(compose_cfg):
+    from hydra.utils import instantiate
+
     data = digits_bundle()
     ctx = context(data)
-    probe = LinearProbe(C=100.0, tol=1e-4, max_iter=100, warm_start=False, dtype="float64", solver="lbfgs")
+    probe = instantiate(compose_cfg(["method=linear_sklearn_defaults", "method.dtype=float64"]).method)
     sk = LinearProbe(C=100.0, tol=1e-4, max_iter=100, backend="sklearn")
     diffs = []
     for batch in nested_batches(len(data.pool), [10, 40, 200, 1100], trials=3, seed=1):

@@ -90,3 +90,14 @@ def test_unknown_solver_is_a_config_error():
 
     with pytest.raises(ConfigError, match="method.solver"):
         LinearProbe(solver="newton")
+
+
+@pytest.mark.parametrize("switch", [dict(pooled_fraction=0.1), dict(max_memory_gb=1e-6)], ids=["fraction", "memory"])
+def test_one_product_over_the_pool_gives_the_gathered_answer(switch):
+    data = digits_bundle()
+    ctx = context(data)
+    batch = nested_batches(len(data.pool), [300], trials=3, seed=4)[0]
+    gathered = outcomes(LinearProbe(tol=1e-8, max_iter=5000), batch, ctx)
+    pooled = outcomes(LinearProbe(tol=1e-8, max_iter=5000, **switch), batch, ctx)
+    for a, b in zip(gathered, pooled):
+        assert a.metrics["objective"] == pytest.approx(b.metrics["objective"], rel=1e-8)

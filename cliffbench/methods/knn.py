@@ -40,6 +40,8 @@ class KNNProbe(Method):
             raise ConfigError(f"method.max_memory_gb must be >= 0, got {max_memory_gb}")
         self.list_size, self.device, self.max_memory_gb = int(list_size), device, float(max_memory_gb)
         self._cache: tuple[tuple, object] | None = None
+        # test-set predictions per (n, trial), for comparisons (benchmarks)
+        self.keep_predictions, self.predictions = False, {}
 
     def _sklearn_model(self, task: str, k: int):
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -54,6 +56,8 @@ class KNNProbe(Method):
                 k = min(self.k, len(idx))
                 model = self._sklearn_model(data.task, k).fit(data.pool.X[idx], data.pool.y[idx])
                 pred = model.predict(data.test.X)
+                if self.keep_predictions:
+                    self.predictions[(batch.n, int(trial))] = pred
                 yield [Outcome(int(trial), test_error(data.task, data.test.y, pred), {"k": k})]
             return
         yield self._run_batched(batch, ctx)
@@ -77,6 +81,8 @@ class KNNProbe(Method):
         outcomes = []
         for trial, subset in zip(batch.trials, batch.index):
             pred, n_tied = self.predict(subset, data, nb)
+            if self.keep_predictions:
+                self.predictions[(batch.n, int(trial))] = pred
             outcomes.append(Outcome(int(trial), test_error(data.task, data.test.y, pred),
                                     {"k": k, "tie_rows": n_tied}))
         return outcomes

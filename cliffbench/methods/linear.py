@@ -37,7 +37,7 @@ class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
                  tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "float32", warm_start: bool = True, history: int = 10,
-                 pooled_fraction: float = 0.25, device: str | None = None,
+                 pooled_fraction: float = 1.0, max_memory_gb: float = 8.0, device: str | None = None,
                  solver: str = "preconditioned", curvature: float = 1.0) -> None:
         super().__init__(name)
         if not float(C) > 0:
@@ -58,7 +58,12 @@ class LinearProbe(Method):
         self.backend, self.dtype, self.warm_start = backend, dtype, bool(warm_start)
         self.history, self.pooled_fraction, self.device = int(history), float(pooled_fraction), device
         self.solver, self.curvature = solver, float(curvature)
+        if float(max_memory_gb) <= 0:
+            raise ConfigError(f"method.max_memory_gb must be > 0, got {max_memory_gb}")
+        self.max_memory_gb = float(max_memory_gb)
         self._pool_cache: tuple | None = None
+        # test-set predictions per (n, trial) of classification fits, for comparisons (benchmarks)
+        self.keep_predictions, self.predictions = False, {}
         self._warm: dict[int, tuple[int, Any]] = {}  # trial -> (id of features, flat solution)
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
@@ -95,6 +100,8 @@ class LinearProbe(Method):
                 model = Ridge(alpha=self.ridge, solver="svd") if self.ridge > 0 else LinearRegression()
                 model.fit(X, y)
             pred = model.predict(data.test.X)
+            if self.keep_predictions:
+                self.predictions[(batch.n, int(trial))] = pred
             yield [Outcome(int(trial), test_error(data.task, data.test.y, pred), extra)]
 
     # --- batched torch solver -------------------------------------------------------------------
@@ -151,7 +158,8 @@ class LinearProbe(Method):
             c_eff = np.where(n_cls == 2, self.C / 2, self.C)
             reg = torch.as_tensor(1.0 / (c_eff * n), dtype=f32, device=device)
             kernel = self.solver == "preconditioned" and n < d
-            if n >= self.pooled_fraction * N and not kernel:
+            gathered_gb = U * n * d * (4 if f32 == torch.float32 else 8) / 2**30
+            if (n >= self.pooled_fraction * N or gathered_gb > self.max_memory_gb) and not kernel:
                 design = PooledDesign(pool, f32)
                 Y = torch.as_tensor(y_pool, device=device)[None, :]
                 weight = torch.zeros(U, N, dtype=f32, device=device)
@@ -177,6 +185,8 @@ class LinearProbe(Method):
                 u, trial = inverse[j], int(batch.trials[pos])
                 if self.warm_start:
                     self._warm[trial] = (id(data), x[u].detach().cpu())
+                if self.keep_predictions:
+                    self.predictions[(batch.n, trial)] = pred[u]
                 outcomes[trial] = Outcome(trial, test_error(data.task, data.test.y, pred[u]), {
                     "objective": float(objective[u]), "n_iter": int(res.n_iter[u]), "n_eval": int(res.n_eval[u]),
                     "converged": bool(int(res.status[u]) in (1, 2)), "grad_max": float(res.grad_max[u]),
