@@ -5,7 +5,7 @@ Two exact changes of variables, then a diagonal preconditioner:
 
 * the pool's features are centred and rotated onto the pool's principal axes once per job,
   ``F = (X - mean) @ rotation``: ``W = rotation @ W~``, ``b = b~ - mean @ W`` and ``||W|| = ||W~||``;
-* for a subset smaller than the feature dimension the weights that matter lie in the span of its
+* for a subset of fewer rows than features the weights that matter lie in the span of its
   rows (the gradient of ``f`` always does, and ``f`` penalises the rest), so each problem is solved
   in that span (the dual / kernel form): with ``Z Z^T = Q diag(lam) Q^T`` its features are
   ``Phi = Q diag(sqrt(lam))`` (n columns, mutually orthogonal) and ``W~ = basis @ w`` with the
