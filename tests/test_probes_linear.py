@@ -44,7 +44,7 @@ def test_sklearn_default_setting_matches_sklearn_defaults_cell_by_cell(compose_c
 
     data = digits_bundle()
     ctx = context(data)
-    probe = instantiate(compose_cfg(["method=linear_sklearn_defaults", "method.dtype=float64"]).method)
+    probe = instantiate(compose_cfg(["method=linear_sklearn_defaults"]).method)  # digits are float64
     sk = LinearProbe(C=100.0, tol=1e-4, max_iter=100, backend="sklearn")
     diffs = []
     for batch in nested_batches(len(data.pool), [10, 40, 200, 1100], trials=3, seed=1):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 BACKENDS = ("torch", "sklearn")
 SOLVERS = ("preconditioned", "lbfgs")
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "auto")
 STATUS_NAMES = {1: "gtol", 2: "ftol", 3: "max_iter", 4: "line_search"}
 
 
@@ -147,7 +147,9 @@ class LinearProbe(Method):
             U, n = index.shape
             N, d = np.shape(data.pool.X)
             K = len(classes)
-            f32 = torch.float32 if self.dtype == "float32" else torch.float64
+            # auto: the features' own precision, the arithmetic scikit-learn would use on them
+            dtype = self.dtype if self.dtype != "auto" else str(np.asarray(data.pool.X).dtype)
+            f32 = torch.float32 if dtype == "float32" else torch.float64
             pool, test_X, rotation, mean = self._pool(data, device)
             mask = np.zeros((U, K), dtype=bool)
             for u in range(U):
