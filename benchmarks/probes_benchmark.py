@@ -68,7 +68,7 @@ def run(args) -> None:
     methods = {
         "linear": (make(LinearProbe, **lin, device="cpu"), LinearProbe(**lin, backend="sklearn")),
         "linear-sklearn-defaults": (
-            make(LinearProbe, **defaults, solver="lbfgs", warm_start=False, device="cpu"),
+            make(LinearProbe, **defaults, solver="lbfgs", warm_start=False, dtype="auto", device="cpu"),
             LinearProbe(**defaults, backend="sklearn")),
         "knn": (make(KNNProbe, k=3, device="cpu"), KNNProbe(k=3, backend="sklearn")),
     }
