@@ -128,6 +128,7 @@ class LinearProbe(Method):
     def _run_logistic(self, batch: CellBatch, data, device) -> list[Outcome]:
         import torch
 
+        from cliffbench.methods.logreg_reparam import span_design
         from cliffbench.methods.logreg_solver import GatheredDesign, PooledDesign, Problems, solve
 
         classes = np.unique(data.pool.y)
@@ -162,6 +163,7 @@ class LinearProbe(Method):
             # kernel form below d/2 rows: above that the Gram matrices' eigendecompositions (n^3 each)
             # cost more than the smaller products save (measured at d=768, 50 trials)
             kernel = self.solver == "preconditioned" and 2 * n < d
+            basis = None  # the kernel form's per-trial bases of the subsets' row spans
             gathered_gb = U * n * d * (4 if f32 == torch.float32 else 8) / 2**30
             if (n >= self.pooled_fraction * N or gathered_gb > self.max_memory_gb) and not kernel:
                 design = PooledDesign(pool, f32)
@@ -170,13 +172,17 @@ class LinearProbe(Method):
                 weight.scatter_(1, torch.as_tensor(index, device=device), 1.0 / n)
             else:
                 idx_t = torch.as_tensor(index, device=device)
-                design = None if kernel else GatheredDesign(pool, idx_t, f32)
+                if kernel:
+                    design, basis = span_design(pool, idx_t)
+                    design = design.to(f32)
+                else:
+                    design = GatheredDesign(pool, idx_t, f32)
                 Y = torch.as_tensor(y_pool, device=device)[idx_t]
                 weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
             x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
             if self.solver == "preconditioned":
-                prob = self._reparametrise(prob, pool, index, rotation, mean, x0, f32, device)
+                prob = self._reparametrise(prob, basis, rotation, mean, x0)
                 x0 = prob.from_pool(x0)
             res = solve(prob, x0, self.tol, self.max_iter, f32, self.history)
             x = prob.to_pool(res.x) if self.solver == "preconditioned" else res.x
@@ -197,19 +203,16 @@ class LinearProbe(Method):
                     "stop": STATUS_NAMES.get(int(res.status[u]), "running"), "n_classes": int(n_cls[u])})
         return [outcomes[int(t)] for t in batch.trials]
 
-    def _reparametrise(self, prob, pool, index, rotation, mean, x0, dtype, device):
-        """Rotated pool features, the kernel form below d/2 rows, diagonal preconditioning."""
+    def _reparametrise(self, prob, basis, rotation, mean, x0):
+        """The problems in the rotated (and, with ``basis``, kernel-form) variables, diagonally
+        preconditioned at the starting point ``x0`` (flat weights on the rotated pool)."""
         import torch
 
-        from cliffbench.methods.logreg_reparam import Reparametrised, diagonal_scale, span_design
-        from cliffbench.methods.logreg_solver import Problems
+        from cliffbench.methods.logreg_reparam import Reparametrised, diagonal_scale
 
-        basis = None
-        if prob.design is None:  # few rows: the kernel form
-            design, basis = span_design(pool, torch.as_tensor(index, device=device))
-            prob = Problems(design.to(dtype), prob.Y, prob.weight, prob.class_mask, prob.reg)
-        plain = Reparametrised(prob, torch.ones(len(index), prob.shape[0] + 1, 1, dtype=torch.float64,
-                                                device=device), rotation, mean, basis)
+        T, (r, _) = len(x0), prob.shape
+        plain = Reparametrised(prob, torch.ones(T, r + 1, 1, dtype=torch.float64, device=x0.device),
+                               rotation, mean, basis)
         plain.scale = diagonal_scale(prob, plain.from_pool(x0), self.curvature)
         return plain
 
