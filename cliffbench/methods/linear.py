@@ -184,7 +184,8 @@ class LinearProbe(Method):
             if self.solver == "preconditioned":
                 prob = self._reparametrise(prob, basis, rotation, mean, x0)
                 x0 = prob.from_pool(x0)
-            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history)
+            # solver=lbfgs takes scikit-learn's path: its variables and L-BFGS-B's line search
+            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history, wolfe=self.solver == "lbfgs")
             x = prob.to_pool(res.x) if self.solver == "preconditioned" else res.x
             W, b = x[:, :-K].reshape(U, d, K), x[:, -K:]
             logits = test_X @ W + b[:, None, :]

@@ -11,6 +11,7 @@ for scikit-learn, when ``max |grad f| <= tol`` or the relative decrease of ``f``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -188,12 +189,28 @@ def _direction(g, S, Yh, rho, gamma, newest: int) -> torch.Tensor:
     return r
 
 
+def _wolfe_steps(searches, todo: torch.Tensor, ft: torch.Tensor, dt: torch.Tensor,
+                 step: torch.Tensor) -> torch.Tensor:
+    """Feed each searching problem its value and directional derivative at its trial step: which
+    accept it; the others get their next trial step in ``step``."""
+    ok = torch.zeros(len(todo), dtype=torch.bool, device=ft.device)
+    for j, (i, f, g) in enumerate(zip(todo.tolist(), ft.tolist(), dt.tolist())):
+        if not (math.isfinite(f) and math.isfinite(g)):  # overflow: a shorter step, as scipy does
+            searches[i].stp = step[i] = float(step[i]) / 10
+            continue
+        done, nxt = searches[i].next(f, g)
+        ok[j] = done
+        step[i] = nxt
+    return ok
+
+
 def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: float,
-          history: int = 10, maxls: int = 50) -> LbfgsResult:
+          history: int = 10, maxls: int = 50, wolfe: bool = False) -> LbfgsResult:
     """Minimise every problem from ``x0`` (T, P); ``max_iter`` (T,) iterations at most per problem.
 
-    Armijo backtracking with safeguarded quadratic interpolation; the first step of a problem
-    without curvature history has length 1/||g|| (as L-BFGS-B)."""
+    Line search: Armijo backtracking with safeguarded quadratic interpolation, or with ``wolfe``
+    L-BFGS-B's own Moré–Thuente search (strong Wolfe conditions, :mod:`line_search`); the first
+    step of a problem without curvature history has length 1/||g|| (as L-BFGS-B)."""
     T, P = x0.shape
     x = x0.clone()
     f, g = prob.evaluate(x)
@@ -228,17 +245,25 @@ def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: floa
         step = torch.where(has_hist[act], torch.ones_like(fa), 1.0 / ga.norm(dim=1).clamp_min(1e-300))
         accepted = torch.zeros(len(act), dtype=torch.bool, device=x.device)
         f_new, g_new = fa.clone(), ga.clone()
+        searches = None
+        if wolfe:
+            from cliffbench.methods.line_search import MoreThuente
+
+            searches = [MoreThuente(a, b, c) for a, b, c in zip(fa.tolist(), gd.tolist(), step.tolist())]
         for _ in range(maxls):
             todo = (~accepted).nonzero().squeeze(1)
             if len(todo) == 0:
                 break
             ft, gt = evaluate(act[todo], xa[todo] + (step[todo, None] * d[todo]).to(x.dtype))
             n_eval[act[todo]] += 1
-            ok = torch.isfinite(ft) & (ft <= fa[todo] + 1e-3 * step[todo] * gd[todo])  # scipy dcsrch ftol
+            if searches is not None:
+                ok = _wolfe_steps(searches, todo, ft, (gt * d[todo]).sum(1), step)
+            else:
+                ok = torch.isfinite(ft) & (ft <= fa[todo] + 1e-3 * step[todo] * gd[todo])  # scipy dcsrch ftol
             f_new[todo[ok]], g_new[todo[ok]] = ft[ok], gt[ok]
             accepted[todo[ok]] = True
             nok = todo[~ok]
-            if len(nok):
+            if len(nok) and searches is None:
                 s0, dfs = step[nok], ft[~ok] - fa[nok] - gd[nok] * step[nok]
                 quad = -gd[nok] * s0 ** 2 / (2 * dfs.clamp_min(1e-300))
                 quad = torch.where(torch.isfinite(quad), quad, 0.1 * s0)
@@ -292,14 +317,14 @@ def certify(prob, x: torch.Tensor, max_bytes: float = 2**29) -> tuple[torch.Tens
 
 
 def solve(prob, x0: torch.Tensor, tol: float, max_iter: int,
-          dtype: torch.dtype, history: int = 10) -> LbfgsResult:
+          dtype: torch.dtype, history: int = 10, wolfe: bool = False) -> LbfgsResult:
     """L-BFGS in ``dtype``; with float32, problems that stall before ``tol`` (or whose float32
     gradient is not clearly below a loose ``tol``) are checked and, if needed, finished in float64,
     so every stop by ``tol`` is certified by a float64 gradient or by a wide float32 margin."""
     budget = torch.full((x0.shape[0],), int(max_iter), dtype=torch.long, device=x0.device)
     if dtype == torch.float64:
-        return lbfgs(prob.to(torch.float64), x0.to(torch.float64), tol, budget, FTOL64, history)
-    first = lbfgs(prob.to(torch.float32), x0.to(torch.float32), tol, budget, FTOL32, history)
+        return lbfgs(prob.to(torch.float64), x0.to(torch.float64), tol, budget, FTOL64, history, wolfe=wolfe)
+    first = lbfgs(prob.to(torch.float32), x0.to(torch.float32), tol, budget, FTOL32, history, wolfe=wolfe)
     x = first.x.to(torch.float64)
     f, gmax = first.f.to(torch.float64), first.grad_max.to(torch.float64)
     # float32 and float64 gradients differ by ~2e-8 at most on CLIP-like and digits features, a
@@ -316,7 +341,7 @@ def solve(prob, x0: torch.Tensor, tol: float, max_iter: int,
     n_iter, n_eval = first.n_iter.clone(), first.n_eval.clone()
     for ids in _chunks(prob, rest):
         more = lbfgs(prob.take(ids).to(torch.float64), x[ids], tol, budget[ids] - n_iter[ids],
-                     FTOL64, history)
+                     FTOL64, history, wolfe=wolfe)
         x[ids], f[ids], gmax[ids] = more.x, more.f, more.grad_max
         n_iter[ids] += more.n_iter
         n_eval[ids] += more.n_eval
