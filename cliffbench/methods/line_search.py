@@ -71,38 +71,34 @@ class MoreThuente:
         self.stp = stp
         return False, stp
 
+    @staticmethod
+    def _cubic(theta: float, da: float, db: float, negate: bool) -> float:
+        """The square-root term of the cubic interpolant's minimiser (sign set by the side)."""
+        s = max(abs(theta), abs(da), abs(db))
+        gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (da / s) * (db / s)))
+        return -gamma if negate else gamma
+
     def _step(self, stx, fx, dx, sty, fy, dy, stp, fp, dp):
         """dcstep: the next trial step from the bracket ends and the current step; updates them."""
         sgnd = dp * math.copysign(1.0, dx)
         stpmin, stpmax = self.stmin, self.stmax
+        theta = 3 * (fx - fp) / (stp - stx) + dx + dp
         if fp > fx:  # higher value: the minimum is bracketed
-            theta = 3 * (fx - fp) / (stp - stx) + dx + dp
-            s = max(abs(theta), abs(dx), abs(dp))
-            gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
-            if stp < stx:
-                gamma = -gamma
+            gamma = self._cubic(theta, dx, dp, stp < stx)
             p, q = (gamma - dx) + theta, ((gamma - dx) + gamma) + dp
             stpc = stx + p / q * (stp - stx)
             stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2) * (stp - stx)
             stpf = stpc if abs(stpc - stx) < abs(stpq - stx) else stpc + (stpq - stpc) / 2
             self.brackt = True
         elif sgnd < 0:  # derivatives of opposite sign: bracketed
-            theta = 3 * (fx - fp) / (stp - stx) + dx + dp
-            s = max(abs(theta), abs(dx), abs(dp))
-            gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
-            if stp > stx:
-                gamma = -gamma
+            gamma = self._cubic(theta, dx, dp, stp > stx)
             p, q = (gamma - dp) + theta, ((gamma - dp) + gamma) + dx
             stpc = stp + p / q * (stx - stp)
             stpq = stp + (dp / (dp - dx)) * (stx - stp)
             stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
             self.brackt = True
         elif abs(dp) < abs(dx):  # same sign, derivative shrinking
-            theta = 3 * (fx - fp) / (stp - stx) + dx + dp
-            s = max(abs(theta), abs(dx), abs(dp))
-            gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
-            if stp > stx:
-                gamma = -gamma
+            gamma = self._cubic(theta, dx, dp, stp > stx)
             p, q = (gamma - dp) + theta, (gamma + (dx - dp)) + gamma
             r = p / q
             if r < 0 and gamma != 0:
@@ -120,10 +116,7 @@ class MoreThuente:
         else:  # same sign, derivative not shrinking
             if self.brackt:
                 theta = 3 * (fp - fy) / (sty - stp) + dy + dp
-                s = max(abs(theta), abs(dy), abs(dp))
-                gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (dy / s) * (dp / s)))
-                if stp > sty:
-                    gamma = -gamma
+                gamma = self._cubic(theta, dy, dp, stp > sty)
                 p, q = (gamma - dp) + theta, ((gamma - dp) + gamma) + dy
                 stpf = stp + p / q * (sty - stp)
             else:
