@@ -3,7 +3,8 @@
 ridge for regression targets.
 
 ``backend=torch`` (default) solves all trials of one n together (:mod:`logreg_solver`), warm-started
-from each trial's solution at the previous n and with identical subsets solved once;
+from each trial's solution at the previous n and with identical subsets solved once, by default in
+preconditioned variables (:mod:`logreg_reparam`) and to the minimiser (``tol=1e-6``);
 ``backend=sklearn`` fits scikit-learn's own estimator cell by cell (the paper's way)."""
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def unique_subsets(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
-                 tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
+                 tol: float = 1e-6, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "float32", warm_start: bool = True, history: int = 10,
                  pooled_fraction: float = 1.0, max_memory_gb: float = 8.0, device: str | None = None,
                  solver: str = "preconditioned", curvature: float = 1.0) -> None:

@@ -318,9 +318,9 @@ def certify(prob, x: torch.Tensor, max_bytes: float = 2**29) -> tuple[torch.Tens
 
 def solve(prob, x0: torch.Tensor, tol: float, max_iter: int,
           dtype: torch.dtype, history: int = 10, wolfe: bool = False) -> LbfgsResult:
-    """L-BFGS in ``dtype``; with float32, problems that stall before ``tol`` (or whose float32
-    gradient is not clearly below a loose ``tol``) are checked and, if needed, finished in float64,
-    so every stop by ``tol`` is certified by a float64 gradient or by a wide float32 margin."""
+    """L-BFGS in ``dtype``; with float32, problems that stall before ``tol`` (and every problem
+    when ``tol < TRUST32``) are checked with a float64 gradient and, if needed, finished in float64.
+    ``wolfe``: L-BFGS-B's line search instead of Armijo backtracking."""
     budget = torch.full((x0.shape[0],), int(max_iter), dtype=torch.long, device=x0.device)
     if dtype == torch.float64:
         return lbfgs(prob.to(torch.float64), x0.to(torch.float64), tol, budget, FTOL64, history, wolfe=wolfe)
