@@ -58,13 +58,13 @@ def main() -> None:
     pixels = rng.integers(0, 256, size=(256, 32, 32, 3), dtype=np.uint8)
     images = [Image.fromarray(pixels[i % 256]) for i in range(args.images)]
     image_size = int(enc.preprocess(images[0]).shape[-1])
-    trainer_cfg = {"accelerator": "gpu", "devices": 1, "precision": "bf16-mixed"}
+    settings = {"accelerator": "gpu", "precision": "bf16-mixed"}
 
-    extract_features(enc, images[: args.batch_size * 2], trainer_cfg=trainer_cfg,
+    extract_features(enc, images[: args.batch_size * 2], settings=settings,
                      batch_size=args.batch_size, num_workers=args.workers, progress=False)  # warm-up
     torch.cuda.synchronize()
     t0 = time.perf_counter()
-    feats = extract_features(enc, images, trainer_cfg=trainer_cfg, batch_size=args.batch_size,
+    feats = extract_features(enc, images, settings=settings, batch_size=args.batch_size,
                              num_workers=args.workers, progress=False)
     torch.cuda.synchronize()
     ours = len(images) / (time.perf_counter() - t0)

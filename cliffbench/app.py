@@ -7,8 +7,6 @@ and exit code 2, without a traceback.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import sys
 from pathlib import Path
 
@@ -27,19 +25,11 @@ _FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--info", "-i", "--config
                      "--shell-completion", "-sc"}
 
 
-def _dirname(text: str) -> str:
-    """A job directory name from Hydra's override string: safe characters, bounded length."""
-    if not text:
-        return "defaults"
-    safe = re.sub(r"[^A-Za-z0-9=,._+\-\[\]]+", "_", text)
-    if len(safe) > 120:
-        safe = safe[:100] + "-" + hashlib.sha256(text.encode()).hexdigest()[:10]
-    return safe
-
-
 def register_resolvers() -> None:
-    if not OmegaConf.has_resolver("cb.dirname"):
-        OmegaConf.register_new_resolver("cb.dirname", _dirname)
+    from cliffbench.identity import dirname_resolver
+
+    if not OmegaConf.has_resolver("cb.job_dirname"):
+        OmegaConf.register_new_resolver("cb.job_dirname", dirname_resolver)
     config_schema.register()
 
 

@@ -1,71 +1,26 @@
 """Runs one job: one (dataset, backbone, method) over the n-grid x trials, cell rows persisted as
-they finish, then the job's table, figure and logger output."""
+they finish, then the job's table, figure and logger output. :func:`run_cells` is the n x trial
+loop, shared with the in-memory entry point :func:`cliffbench.api.run`."""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from cliffbench.contract import CellBatch, JobContext, Outcome, TrainerSettings
 from cliffbench.errors import CliffbenchError, ConfigError
-from cliffbench.methods.base import CellBatch, Outcome
+from cliffbench.identity import job_identity
 from cliffbench.results.store import CellStore
 from cliffbench.sampling import SubsetSampler, make_grid, trial_seed
 
 log = logging.getLogger("cliffbench")
-
-# Config keys that do not change any cell's result: changing them resumes the same rows.
-NON_IDENTITY_KEYS = (
-    "name", "label", "trials", "progress", "logger", "paths", "hydra",
-    "grid.n", "grid.min", "grid.max", "grid.num",
-    "trainer.devices", "trainer.enable_progress_bar", "trainer.num_workers",
-    "backbone.batch_size", "backbone.num_workers", "method.device", "dataset.download",
-    "method.list_size", "method.num_threads", "method.max_memory_gb",
-)
-
-
-def job_identity(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config minus the keys in ``NON_IDENTITY_KEYS``: what makes two rows comparable."""
-    tree = OmegaConf.to_container(cfg, resolve=True)
-    for dotted in NON_IDENTITY_KEYS:
-        *parents, leaf = dotted.split(".")
-        node = tree
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-    return tree
-
-
-@dataclass
-class JobContext:
-    """What a method may use: config, raw data, backbone, features (computed once, on first use)."""
-
-    cfg: DictConfig
-    raw: Any
-    backbone: Any
-    job_dir: Path
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @cached_property
-    def features(self):
-        t0 = time.perf_counter()
-        feats = self.backbone.features(self.raw, self)
-        log.info("features from backbone=%s in %.1fs: pool %s, test %s", self.backbone.name,
-                 time.perf_counter() - t0, np.shape(feats.pool.X), np.shape(feats.test.X))
-        return feats
-
-    @property
-    def task(self) -> str:
-        return self.raw.task
 
 
 def _check_trials(cfg: DictConfig) -> int:
@@ -92,10 +47,13 @@ def _failed_rows(batch: CellBatch, trials: set[int], seed: int, exc: BaseExcepti
             for t in sorted(trials)]
 
 
-def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials: int, seed: int,
+def run_cells(method, ctx: JobContext, store, grid: list[int], trials: int, seed: int,
               sampling: str, progress: bool = True) -> None:
     """The n x trial loop: each n's pending trials go to the method at once; rows are persisted as
-    the method yields them; an exception fails the cells it left unfinished and the loop goes on."""
+    the method yields them; an exception fails the cells it left unfinished and the loop goes on.
+
+    ``store`` has ``finished() -> {(n, trial)}`` and ``write(rows)`` (a :class:`CellStore`, or
+    rows kept in memory)."""
     from tqdm.auto import tqdm
 
     done = store.finished()
@@ -103,7 +61,7 @@ def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials
     labels = ctx.raw.pool.y if ctx.task == "classification" else None
     sampler = SubsetSampler(grid, pool_size=len(ctx.raw.pool), seed=seed, sampling=sampling, labels=labels)
     bar = tqdm(total=total, initial=sum(1 for n in grid for t in range(trials) if (n, t) in done),
-               desc=f"{ctx.cfg.dataset.name}/{ctx.backbone.name}/{method.name}", unit="cell",
+               desc=f"{ctx.dataset}/{ctx.backbone.name}/{method.name}", unit="cell",
                disable=not progress, dynamic_ncols=True)
     with bar:
         for n in grid:
@@ -158,7 +116,9 @@ def run_job(cfg: DictConfig, job_dir: str | Path) -> Path:
         raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset.name})")
     grid = make_grid(cfg.grid.n, cfg.grid.min, cfg.grid.max, cfg.grid.num, pool_size=len(raw.pool))
     store = CellStore(job_dir, job_identity(cfg), label=cfg.get("label"), meta=raw.meta)
-    ctx = JobContext(cfg, raw, backbone, job_dir)
+    ctx = JobContext(raw, backbone, dataset=dataset.name, trainer=TrainerSettings.from_mapping(cfg.get("trainer")),
+                     paths=OmegaConf.to_container(cfg.paths, resolve=True), progress=bool(cfg.progress),
+                     job_dir=job_dir)
     logger.start(cfg, job_dir)
     exit_code = 1
     try:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Split
-from cliffbench.methods.base import CellBatch
+from cliffbench.backbones.identity import Identity
+from cliffbench.contract import CellBatch, DataBundle, JobContext, Split, TrainerSettings
 
 
 def digits_bundle(classes=None, dtype=np.float64, n_pool: int = 1100, n_val: int = 0) -> DataBundle:
@@ -25,13 +23,10 @@ def digits_bundle(classes=None, dtype=np.float64, n_pool: int = 1100, n_val: int
     return DataBundle(Split(X[:n_pool], y[:n_pool]), Split(X[n_pool + n_val:], y[n_pool + n_val:]), val)
 
 
-def context(data: DataBundle, trainer: dict | None = None):
-    from omegaconf import OmegaConf
-
-    cfg = OmegaConf.create({"trainer": {"accelerator": "cpu", "max_epochs": 30, "patience": 5,
-                                        "precision": None, "enable_progress_bar": False, "max_steps": -1,
-                                        **(trainer or {})}})
-    return types.SimpleNamespace(features=data, cfg=cfg)
+def context(data: DataBundle, trainer: dict | None = None) -> JobContext:
+    """A job context whose features are ``data`` itself (the identity backbone), on the CPU."""
+    settings = TrainerSettings(**{"accelerator": "cpu", "max_epochs": 30, "patience": 5, **(trainer or {})})
+    return JobContext(data, Identity(), dataset="digits", trainer=settings)
 
 
 def nested_batches(pool_size: int, ns, trials: int, seed: int = 0):

@@ -103,7 +103,7 @@ def test_cache_key_follows_what_changes_features():
 
 
 def test_extraction_settings_are_not_part_of_the_job_identity(compose_cfg):
-    from cliffbench.runner import job_identity
+    from cliffbench.identity import job_identity
 
     a = compose_cfg(["backbone=openai_vit_b32", "dataset=cifar10"])
     b = compose_cfg(["backbone=openai_vit_b32", "dataset=cifar10", "backbone.batch_size=7", "backbone.num_workers=1",

@@ -46,7 +46,7 @@ def test_open_clip_matches_encode_image(tiny_clip, tmp_path):
     torch.manual_seed(0)
     model, _, preprocess = open_clip.create_model_and_transforms(tiny_clip, pretrained=None)
     imgs = _images()
-    feats = extract_features(enc, imgs, trainer_cfg=CPU, batch_size=2, progress=False)
+    feats = extract_features(enc, imgs, settings=CPU, batch_size=2, progress=False)
     with torch.no_grad():
         ref = model.encode_image(torch.stack([preprocess(im) for im in imgs])).numpy()
     assert feats.shape == (5, enc.dim) == (5, 16) and feats.dtype == np.float32
@@ -65,13 +65,13 @@ def test_timm_matches_pooled_prelogits(tmp_path):
     model = timm.create_model("test_vit", pretrained=False, num_classes=0).eval()
     transform = create_transform(**resolve_data_config({}, model=model))
     imgs = _images(3, side=200)
-    feats = extract_features(enc, imgs, trainer_cfg=CPU, batch_size=2, progress=False)
+    feats = extract_features(enc, imgs, settings=CPU, batch_size=2, progress=False)
     with torch.no_grad():
         ref = model(torch.stack([transform(im) for im in imgs])).numpy()
     np.testing.assert_allclose(feats, ref, rtol=1e-4, atol=1e-5)
     # grey images go through the same colour pipeline
     grey = [im.convert("L") for im in imgs]
-    assert extract_features(enc, grey, trainer_cfg=CPU, progress=False).shape == ref.shape
+    assert extract_features(enc, grey, settings=CPU, progress=False).shape == ref.shape
 
 
 def test_hf_beit_from_local_folder_matches_transformers(tmp_path):
@@ -89,7 +89,7 @@ def test_hf_beit_from_local_folder_matches_transformers(tmp_path):
     enc.module.inner.save_pretrained(folder)
     imgs = _images(3, side=32)
     imgs = [im.crop((0, 0, 32, 32)) for im in imgs]
-    feats = extract_features(enc, imgs, trainer_cfg=CPU, progress=False)
+    feats = extract_features(enc, imgs, settings=CPU, progress=False)
     model = BeitModel.from_pretrained(folder).eval()
     with torch.no_grad():
         ref = model(**processor(images=imgs, return_tensors="pt")).pooler_output.numpy()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from cliffbench.contract import TrainerSettings
 from cliffbench.errors import ConfigError
 from cliffbench.methods.finetune import probe_readout
 from tests.test_backbones_models import tiny_clip  # noqa: F401 - fixture
@@ -80,7 +81,7 @@ def test_best_validation_weights_are_kept(tmp_path):
     module, facts = fit_classifier(lambda: ImageClassifier(net(), 16, 3, lr=0.05),
                                    prep, TrainData(X, np.arange(30), pos[:30]),
                                    TrainData(X, np.arange(30, 130), pos[30:130]),
-                                   trainer_cfg={"accelerator": "cpu", "max_epochs": 15, "patience": 3},
+                                   settings=TrainerSettings(accelerator="cpu", max_epochs=15, patience=3),
                                    seed=0, batch_size=8)
     module.eval()
     with torch.no_grad():

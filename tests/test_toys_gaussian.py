@@ -8,8 +8,9 @@ import pytest
 from scipy.special import ndtr
 from tests.toy_helpers import make_ctx, run_grid
 
-from cliffbench.backbones.base import Backbone
-from cliffbench.datasets.toy_gaussian import ToyGaussian, f5_error
+from cliffbench.contract import Backbone
+from cliffbench.closed_forms import f5_error
+from cliffbench.datasets.toy_gaussian import ToyGaussian
 from cliffbench.methods.mean_classifier import MeanClassifier, mean_weights
 
 

@@ -63,13 +63,13 @@ def test_penalty_is_differentiable_and_fixed_points_are_reused():
 
 
 def test_harmonic_net_fits_and_is_seeded(tmp_path):
-    ctx = make_ctx(ToyHarmonic(pool_size=500, val_size=128, test_size=500), tmp_path)
-    plain = HarmonicNet(hidden=[16, 16, 16], lr=1e-2, max_steps=80, val_every=20, patience=2)
+    ctx = make_ctx(ToyHarmonic(pool_size=500, val_size=128, test_size=500), tmp_path, patience=2)
+    plain = HarmonicNet(hidden=[16, 16, 16], lr=1e-2, max_steps=80, val_every=20)
     a = run_grid(plain, ctx, [200], trials=1)[200]
     b = run_grid(plain, ctx, [200], trials=1)[200]
     np.testing.assert_allclose(a, b, rtol=1e-5)
     assert np.all(a < 1.0)  # ‖h‖² = 1 is the error of predicting 0
-    reg = HarmonicNet(hidden=[16, 16, 16], lr=3e-3, max_steps=40, val_every=20, patience=2,
+    reg = HarmonicNet(hidden=[16, 16, 16], lr=3e-3, max_steps=40, val_every=20,
                       bandwidth={"B": 2, "m": 500, "lam": 1.0})
     from cliffbench.methods.base import CellBatch
 

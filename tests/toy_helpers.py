@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from omegaconf import OmegaConf
 
 from cliffbench.backbones.identity import Identity
-from cliffbench.methods.base import CellBatch
-from cliffbench.runner import JobContext
+from cliffbench.contract import CellBatch, JobContext, TrainerSettings
 from cliffbench.sampling import trial_seed, trial_subsets
 
 
-def make_ctx(dataset, tmp_path, extra_cfg: dict | None = None) -> JobContext:
-    cfg = OmegaConf.create({"dataset": {"name": dataset.name}, "trainer": {"enable_progress_bar": False,
-                            "accelerator": "cpu", "devices": 1, "precision": None}, **(extra_cfg or {})})
-    return JobContext(cfg, dataset.load(), Identity(), tmp_path)
+def make_ctx(dataset, tmp_path, **trainer) -> JobContext:
+    return JobContext(dataset.load(), Identity(), dataset=dataset.name, job_dir=tmp_path,
+                      trainer=TrainerSettings(accelerator="cpu", **trainer))
 
 
 def run_grid(method, ctx: JobContext, grid, trials: int, seed: int = 0) -> dict[int, np.ndarray]:

@@ -40,6 +40,7 @@ class RotationPretraining(L.LightningModule):
 def pretrain(trunk: nn.Module, trunk_dim: int, images: np.ndarray, labels: np.ndarray, *, epochs: int,
              lr: float, seed: int) -> None:
     """Train ``trunk`` in place on ``images`` (N, 8, 8) in [0, 1] with class positions ``labels``."""
+    from cliffbench.contract import TrainerSettings
     from cliffbench.trainer import make_trainer
 
     L.seed_everything(int(seed), verbose=False)
@@ -47,8 +48,8 @@ def pretrain(trunk: nn.Module, trunk_dim: int, images: np.ndarray, labels: np.nd
     data = TensorDataset(torch.as_tensor(images, dtype=torch.float32).unsqueeze(1),
                          torch.as_tensor(labels, dtype=torch.int64))
     loader = DataLoader(data, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(int(seed)))
-    trainer = make_trainer({"accelerator": "cpu", "precision": "32-true"}, progress=False, max_epochs=epochs,
-                           max_steps=-1, devices=1)
+    trainer = make_trainer(TrainerSettings(accelerator="cpu", precision="32-true"), progress=False, max_epochs=epochs,
+                           max_steps=-1)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a tiny net: more threads only add contention on a busy CPU
     try:

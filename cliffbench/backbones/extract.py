@@ -3,7 +3,6 @@ encoder on the configured accelerator (bf16-mixed on GPU, 32-bit on CPU), float3
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,9 +25,10 @@ def _embedder(module):
     return Embedder(module)
 
 
-def extract_features(encoder, X: Any, *, trainer_cfg: Mapping | None, batch_size: int = 256,
+def extract_features(encoder, X: Any, *, settings=None, batch_size: int = 256,
                      num_workers: int = 0, progress: bool = True, desc: str = "") -> np.ndarray:
-    """Embeddings (rows of ``X``, ``encoder.dim`` columns) of every input of ``X``."""
+    """Embeddings (rows of ``X``, ``encoder.dim`` columns) of every input of ``X``, on the device
+    ``settings`` (``TrainerSettings`` or a ``cfg.trainer`` mapping) choose."""
     import torch
     from torch.utils.data import DataLoader
 
@@ -38,9 +38,9 @@ def extract_features(encoder, X: Any, *, trainer_cfg: Mapping | None, batch_size
     if len(X) == 0:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     loader = DataLoader(Preprocessed(X, encoder.preprocess), batch_size=int(batch_size), shuffle=False,
-                        num_workers=int(num_workers), pin_memory=uses_gpu(trainer_cfg),
+                        num_workers=int(num_workers), pin_memory=uses_gpu(settings),
                         persistent_workers=False)
-    trainer = make_trainer(trainer_cfg, progress=progress, devices=1)
+    trainer = make_trainer(settings, progress=progress)
     module = _embedder(encoder.module)
     module.eval()
     with torch.inference_mode():

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from cliffbench.backbones.base import Backbone
-
-if TYPE_CHECKING:
-    from cliffbench.datasets.base import DataBundle
-    from cliffbench.runner import JobContext
+from cliffbench.contract import Backbone, DataBundle, JobContext
 
 
 def _flatten(X) -> np.ndarray:
@@ -22,6 +16,8 @@ def _flatten(X) -> np.ndarray:
 
 class Identity(Backbone):
     """Flattens each input to a vector; floating dtypes are kept (float64 toys stay exact)."""
+
+    features_are_inputs = True
 
     def __init__(self, name: str = "identity") -> None:
         super().__init__(name)

@@ -9,13 +9,9 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cliffbench.backbones.base import Backbone
-
-if TYPE_CHECKING:
-    from cliffbench.datasets.base import DataBundle
-    from cliffbench.runner import JobContext
+from cliffbench.contract import Backbone, DataBundle, JobContext
 
 log = logging.getLogger("cliffbench")
 
@@ -30,20 +26,15 @@ class Encoder:
     dim: int
 
 
-def default_paths() -> dict[str, str]:
-    """``paths`` as the default config resolves them (for use outside a job, e.g. benchmarks)."""
-    import os
-
-    cache = os.environ.get("CLIFFBENCH_CACHE_DIR", str(Path.home() / ".cache" / "cliffbench"))
-    return {"cache_dir": cache, "weights_dir": os.environ.get("CLIFFBENCH_WEIGHTS_DIR", f"{cache}/weights")}
-
-
 class TorchBackbone(Backbone):
     """A torch image encoder with cached feature extraction.
 
     ``batch_size`` and ``num_workers`` only change speed (they are not part of the job identity
     nor of the cache key).
     """
+
+    trainable = True
+    speed_only = ("batch_size", "num_workers")
 
     def __init__(self, name: str, batch_size: int = 256, num_workers: int = 0) -> None:
         super().__init__(name)
@@ -72,7 +63,7 @@ class TorchBackbone(Backbone):
         from cliffbench.backbones.extract import extract_features
         from cliffbench.backbones.feature_cache import FeatureCache, split_fingerprint
 
-        cache = FeatureCache(Path(ctx.cfg.paths.cache_dir) / "features")
+        cache = FeatureCache(Path(ctx.paths["cache_dir"]) / "features")
         splits = {"pool": data.pool, "test": data.test}
         if data.val is not None:
             splits["val"] = data.val
@@ -86,11 +77,11 @@ class TorchBackbone(Backbone):
             else:
                 log.info("features of %s/%s: cache hit %s", self.name, split_name, cache.path(key))
         if todo:
-            encoder = self.build_seeded(ctx.cfg.paths)
+            encoder = self.build_seeded(ctx.paths)
             for split_name, (key, facts) in todo.items():
-                feats = extract_features(encoder, splits[split_name].X, trainer_cfg=ctx.cfg.get("trainer"),
+                feats = extract_features(encoder, splits[split_name].X, settings=ctx.trainer,
                                          batch_size=self.batch_size, num_workers=self.num_workers,
-                                         progress=bool(ctx.cfg.get("progress", True)),
+                                         progress=ctx.progress,
                                          desc=f"{self.name}/{split_name}")
                 path = cache.save(key, feats, facts)
                 log.info("features of %s/%s cached in %s", self.name, split_name, path)

@@ -1,79 +1,14 @@
-"""The data containers every dataset returns and the helpers to carve pool/validation/test."""
+"""Helpers every dataset uses to carve pool/validation/test. The containers (``Split``,
+``DataBundle``) and the ``Dataset`` base live in :mod:`cliffbench.contract`."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
+from cliffbench.contract import TASKS, DataBundle, Dataset, Split
 from cliffbench.errors import ConfigError
 
-TASKS = ("classification", "regression")
-
-
-@dataclass
-class Split:
-    """Inputs and targets of one split. ``X`` is an array or any indexable sequence of inputs
-    (e.g. a torch ``Dataset`` of images); ``y`` is always a 1-D array."""
-
-    X: Any
-    y: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def take(self, index: np.ndarray) -> Split:
-        """Rows ``index`` of this split (arrays only)."""
-        return Split(np.asarray(self.X)[index], self.y[index])
-
-
-@dataclass
-class DataBundle:
-    """A dataset ready for a job: the sampling pool, an optional validation set and the test set.
-
-    ``meta`` carries what plots and reports need (``reference_lines``: name -> error level).
-    """
-
-    pool: Split
-    test: Split
-    val: Split | None = None
-    task: str = "classification"
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ConfigError(f"task must be one of {TASKS}, got {self.task!r}")
-
-    @property
-    def classes(self) -> np.ndarray | None:
-        """Sorted class labels of the pool (None for regression)."""
-        if self.task != "classification":
-            return None
-        return np.unique(self.pool.y)
-
-    def with_inputs(self, pool_X: Any, test_X: Any, val_X: Any = None) -> DataBundle:
-        """The same bundle with new inputs (e.g. features), targets and metadata unchanged."""
-        val = None if self.val is None else Split(val_X, self.val.y)
-        return DataBundle(Split(pool_X, self.pool.y), Split(test_X, self.test.y), val, self.task, self.meta)
-
-
-class Dataset(ABC):
-    """Base of all datasets. Subclasses implement :meth:`load`."""
-
-    task: str = "classification"
-
-    def __init__(self, name: str, reference_lines: dict[str, float] | None = None) -> None:
-        self.name = name
-        self.reference_lines = dict(reference_lines or {})
-
-    @abstractmethod
-    def load(self) -> DataBundle:
-        """Read (or generate) the data and return the pool, validation and test splits."""
-
-    def _meta(self, **extra: Any) -> dict[str, Any]:
-        return {"dataset": self.name, "reference_lines": dict(self.reference_lines), **extra}
+__all__ = ["TASKS", "DataBundle", "Dataset", "Split", "resolve_size", "split_off"]
 
 
 def resolve_size(size: int | float | None, total: int, what: str) -> int:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split, resolve_size, split_off
+from cliffbench.contract import DataBundle, Dataset, Split
+from cliffbench.datasets.base import resolve_size, split_off
 from cliffbench.errors import ConfigError
 
 

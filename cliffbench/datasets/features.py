@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cliffbench.datasets.base import TASKS, DataBundle, Dataset, Split, resolve_size, split_off
+from cliffbench.contract import TASKS, DataBundle, Dataset, Split
+from cliffbench.datasets.base import resolve_size, split_off
 from cliffbench.errors import ConfigError, DataError, MissingResourceError
 
 REQUIRED = ("X_train", "y_train", "X_test", "y_test")

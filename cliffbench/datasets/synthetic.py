@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cliffbench.datasets.base import Dataset
+from cliffbench.contract import Dataset
 from cliffbench.errors import ConfigError
 
 

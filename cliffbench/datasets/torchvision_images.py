@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split, resolve_size, split_off
+from cliffbench.contract import DataBundle, Dataset, Split
+from cliffbench.datasets.base import resolve_size, split_off
 from cliffbench.errors import ConfigError, DataError, MissingResourceError
 
 
@@ -90,6 +91,8 @@ class TorchvisionImages(Dataset):
     ``classes`` keeps only those labels (train and test); ``val_size`` is a count or a fraction of the
     training split (default 10,000 as in the paper); ``size`` selects ImageNette's variant.
     """
+
+    speed_only = ("download",)
 
     def __init__(self, name: str, root: str, download: bool = False, val_size: int | float | None = 10000,
                  classes: Sequence[int] | None = None, split_seed: int = 0, size: str | None = None,

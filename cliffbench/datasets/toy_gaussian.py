@@ -5,16 +5,11 @@ classifier can report the exact error Φ(−s·ŵ₁/‖ŵ‖) (F.2) instead of 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
-from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.closed_forms import bayes_error
+from cliffbench.contract import DataBundle, Split
 from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 from cliffbench.errors import ConfigError
-
-
-def f5_error(n, d: int, s: float):
-    """The paper's approximation (F.5) of the median error: Φ(−s / √(1 + d/(n s²)))."""
-    return ndtr(-s / np.sqrt(1.0 + d / (np.asarray(n, dtype=np.float64) * s**2)))
 
 
 class ToyGaussian(SyntheticDataset):
@@ -39,7 +34,7 @@ class ToyGaussian(SyntheticDataset):
         return Split(X, y.astype(np.int64))
 
     def load(self) -> DataBundle:
-        lines = {"Bayes error Φ(−s)": float(ndtr(-self.s)), **self.reference_lines}
+        lines = {"Bayes error Φ(−s)": bayes_error(self.s), **self.reference_lines}
         val = self._split(self.val_size, 3) if self.val_size else None
         meta = self._meta(gaussian_toy={"s": self.s, "d": self.d})
         meta["reference_lines"] = lines

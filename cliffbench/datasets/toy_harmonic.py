@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.contract import DataBundle, Split
 from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 
 

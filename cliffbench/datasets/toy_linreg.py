@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Split
+from cliffbench.contract import DataBundle, Split
 from cliffbench.datasets.synthetic import SyntheticDataset, check_count, toy_rng
 from cliffbench.errors import ConfigError
 

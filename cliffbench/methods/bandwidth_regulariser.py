@@ -72,11 +72,12 @@ class BandwidthRegulariser:
             self._fixed = points
         return points
 
-    def penalty(self, f, generator=None, dtype=None):
-        """(1/m)·‖V_B V_B⁺ y − y‖² with y = f(x) at m uniform points (differentiable in f)."""
+    def penalty(self, f, generator=None, dtype=None, device=None):
+        """(1/m)·‖V_B V_B⁺ y − y‖² with y = f(x) at m uniform points (differentiable in f), on
+        ``device`` (default: where the points were drawn, the CPU)."""
         import torch
 
-        x, V, V_pinv = self._points(generator, dtype or torch.get_default_dtype())
+        x, V, V_pinv = (t.to(device) for t in self._points(generator, dtype or torch.get_default_dtype()))
         y = f(x).reshape(-1)
         residual = V @ (V_pinv @ y) - y
         return residual.pow(2).mean()

@@ -1,59 +1,16 @@
-"""The method interface, the cell batch a method receives and the outcome it reports per cell."""
+"""Helpers every method shares: the primary test error, and the single-class subset (a subset
+whose labels are all one class: it predicts that class, without fitting). The method interface
+itself (``Method``, ``CellBatch``, ``Outcome``) lives in :mod:`cliffbench.contract`."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
+from cliffbench.contract import CellBatch, Method, Outcome
 
-
-@dataclass
-class CellBatch:
-    """All pending trials of one n: ``index[i]`` are the pool rows of trial ``trials[i]``."""
-
-    n: int
-    trials: np.ndarray
-    seeds: np.ndarray
-    index: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.trials)
-
-
-@dataclass
-class Outcome:
-    """The result of one (n, trial) cell. ``metrics`` become extra numeric/text columns."""
-
-    trial: int
-    test_error: float
-    metrics: dict[str, Any] = field(default_factory=dict)
-    status: str = "ok"
-    message: str = ""
-
-
-class Method(ABC):
-    """Base of all methods.
-
-    ``run`` yields lists of outcomes as cells finish; each list is persisted at once, so a method
-    that fits trials one by one yields one-element lists and a batched one yields the whole batch.
-    ``needs_features=False`` methods (training from raw inputs) never trigger feature extraction.
-    """
-
-    needs_features: bool = True
-    tasks: tuple[str, ...] = ("classification", "regression")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @abstractmethod
-    def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
-        """Fit every trial of ``batch`` and yield their outcomes."""
+__all__ = ["CellBatch", "Method", "Outcome", "single_class_outcome", "split_single_class", "test_error"]
 
 
 def test_error(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -71,3 +28,23 @@ def single_class_outcome(trial: int, task: str, label: Any, y_test: np.ndarray) 
     """A subset with one class: predict that class, and say so in the row."""
     err = test_error(task, y_test, np.full(len(y_test), label))
     return Outcome(trial, err, {"n_classes": 1}, message=f"single class in subset: predicts {label}")
+
+
+def split_single_class(batch: CellBatch, data) -> tuple[CellBatch | None, dict[int, Outcome]]:
+    """The trials of ``batch`` that need a fit (None when none do) and the outcomes of those whose
+    subset holds one class (classification only; regression keeps every trial)."""
+    if data.task != "classification":
+        return batch, {}
+    done: dict[int, Outcome] = {}
+    keep = []
+    for pos, (trial, idx) in enumerate(zip(batch.trials, batch.index)):
+        present = np.unique(data.pool.y[idx])
+        if len(present) == 1:
+            done[int(trial)] = single_class_outcome(int(trial), data.task, present[0], data.test.y)
+        else:
+            keep.append(pos)
+    if not keep:
+        return None, done
+    if len(keep) == len(batch):
+        return batch, done
+    return CellBatch(batch.n, batch.trials[keep], batch.seeds[keep], batch.index[keep]), done

@@ -2,20 +2,18 @@
 optimal linear probe fitted on the same n samples (scikit-learn logistic regression, C=100, on
 the backbone's cached features), then all weights trained with Adam; early stopping on the
 validation set and the best-validation-loss weights give the test error. One Lightning fit per
-trial; trainer settings (precision, devices, max epochs/steps, patience) from ``cfg.trainer``."""
+trial; trainer settings (accelerator, precision, max epochs/steps, patience, workers) from
+``cfg.trainer``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 
 def probe_readout(X: np.ndarray, y: np.ndarray, n_classes: int, C: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
@@ -36,9 +34,7 @@ def probe_readout(X: np.ndarray, y: np.ndarray, n_classes: int, C: float, max_it
 
 
 def check_trainable(method: str, ctx: JobContext) -> None:
-    from cliffbench.backbones.torch_backbone import TorchBackbone
-
-    if not isinstance(ctx.backbone, TorchBackbone):
+    if not ctx.backbone.trainable:
         raise ConfigError(f"method={method} trains the backbone's weights; backbone={ctx.backbone.name} has none "
                           f"(use e.g. backbone=openai_vit_b32 or digits_cnn_0to4)")
     if ctx.raw.val is None or len(ctx.raw.val) == 0:
@@ -66,7 +62,7 @@ class Finetune(Method):
         raw, feats = ctx.raw, ctx.features
         encoder = ctx.extras.get("finetune_encoder")
         if encoder is None:
-            encoder = ctx.extras["finetune_encoder"] = ctx.backbone.build_seeded(ctx.cfg.paths)
+            encoder = ctx.extras["finetune_encoder"] = ctx.backbone.build_seeded(ctx.paths)
         n_classes = len(np.unique(raw.pool.y))
 
         def make_for_trial(idx, pos):
@@ -75,4 +71,4 @@ class Finetune(Method):
                                            self.weight_decay, readout_init=init)
 
         yield from train_trials(batch, raw, make_for_trial, encoder.preprocess,
-                                trainer_cfg=ctx.cfg.get("trainer"), batch_size=self.batch_size)
+                                settings=ctx.trainer, batch_size=self.batch_size)

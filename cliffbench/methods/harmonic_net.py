@@ -3,23 +3,23 @@ MSE, optionally plus λ × the Monte-Carlo bandwidth penalty of App. E, trained 
 
 Minibatches of ``batch_size`` (all n samples when n is smaller) are drawn epoch by epoch from a
 seeded permutation; the validation MSE is checked every ``val_every`` steps and training stops after
-``patience`` checks without improvement (or at ``max_steps``); the weights with the lowest
-validation MSE are kept. Test error = MSE on the test split.
+``trainer.patience`` checks without improvement (or at ``max_steps``); the weights with the lowest
+validation MSE are kept. Test error = MSE on the test split. Device and precision follow
+``trainer.*`` (the toy presets pick ``trainer=cpu``: tiny nets run fastest there).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, test_error
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
+from cliffbench.methods.base import test_error
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 
 def mlp(in_dim: int, hidden: list[int]):
@@ -76,7 +76,7 @@ def _module(net, lr: float, regulariser, seed: int):
             x, y = batch
             loss = torch.mean((self(x) - y) ** 2)
             if regulariser is not None and regulariser.lam > 0:
-                penalty = regulariser.penalty(self, self.mc_gen, dtype=x.dtype)
+                penalty = regulariser.penalty(self, self.mc_gen, dtype=x.dtype, device=x.device)
                 self.last_penalty = float(penalty.detach())
                 loss = loss + regulariser.lam * penalty
             return loss
@@ -95,61 +95,52 @@ def _module(net, lr: float, regulariser, seed: int):
 
 
 class HarmonicNet(Method):
+    speed_only = ("num_threads",)
     needs_features = False
     tasks = ("regression",)
 
     def __init__(self, name: str = "harmonic_net", hidden: list[int] | None = None, lr: float = 1e-3,
-                 batch_size: int = 256, max_steps: int = 3000, val_every: int = 25, patience: int = 20,
+                 batch_size: int = 256, max_steps: int = 3000, val_every: int = 25,
                  bandwidth: dict[str, Any] | None = None, num_threads: int | None = 1) -> None:
         super().__init__(name)
         self.num_threads = None if num_threads is None else int(num_threads)
         self.hidden = [int(h) for h in (hidden or [64, 64, 64])]
-        if any(h < 1 for h in self.hidden) or min(batch_size, max_steps, val_every, patience) < 1:
-            raise ConfigError(f"method={name}: hidden widths, batch_size, max_steps, val_every and "
-                              f"patience must be positive integers")
+        if any(h < 1 for h in self.hidden) or min(batch_size, max_steps, val_every) < 1:
+            raise ConfigError(f"method={name}: hidden widths, batch_size, max_steps and val_every "
+                              f"must be positive integers")
         self.lr, self.batch_size, self.max_steps = float(lr), int(batch_size), int(max_steps)
-        self.val_every, self.patience = int(val_every), int(patience)
+        self.val_every = int(val_every)
         self.bandwidth = dict(bandwidth) if bandwidth else None
 
     def _fit_one(self, X, y, val, seed: int, ctx: JobContext):
-        import lightning as L
         import torch
-        from lightning.pytorch.callbacks import EarlyStopping
+        from torch.utils.data import DataLoader, TensorDataset
 
         from cliffbench.methods.bandwidth_regulariser import BandwidthRegulariser
+        from cliffbench.trainer import early_stopping, make_trainer
 
         torch.manual_seed(seed)
         regulariser = BandwidthRegulariser(dim=X.shape[1], **self.bandwidth) if self.bandwidth else None
         model = _module(mlp(X.shape[1], self.hidden), self.lr, regulariser, seed)
         Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
         stream = MinibatchStream(Xt, yt, self.batch_size, self.max_steps, seed)
-        from torch.utils.data import DataLoader, TensorDataset
-
         val_batches = DataLoader(TensorDataset(torch.as_tensor(val.X, dtype=torch.float32),
                                                torch.as_tensor(val.y, dtype=torch.float32)), batch_size=len(val.y))
-        trainer = L.Trainer(
-            accelerator="cpu", devices=1, max_epochs=1, max_steps=self.max_steps,
-            val_check_interval=self.val_every, check_val_every_n_epoch=None, num_sanity_val_steps=0,
-            callbacks=[EarlyStopping("val_loss", patience=self.patience, check_on_train_epoch_end=False)],
-            logger=False, enable_checkpointing=False, enable_model_summary=False,
-            enable_progress_bar=bool(ctx.cfg.trainer.get("enable_progress_bar", False)),
-        )
+        trainer = make_trainer(ctx.trainer, max_epochs=1, max_steps=self.max_steps, val_check_interval=self.val_every,
+                               check_val_every_n_epoch=None, num_sanity_val_steps=0,
+                               callbacks=[early_stopping(ctx.trainer, check_on_train_epoch_end=False)])
         trainer.fit(model, train_dataloaders=stream, val_dataloaders=val_batches)
         if model.best_state is not None:
             model.net.load_state_dict(model.best_state)
         return model, trainer.global_step
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
-        import logging
-
         import torch
 
         data = ctx.raw
         if data.val is None:
             raise ConfigError(f"method={self.name} needs a validation split for early stopping "
-                              f"(dataset={ctx.cfg.dataset.name} has none; set dataset.val_size)")
-        for quiet in ("lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "lightning.fabric"):
-            logging.getLogger(quiet).setLevel(logging.WARNING)
+                              f"(dataset={ctx.dataset} has none; set dataset.val_size)")
         X_pool, y_pool = np.asarray(data.pool.X), np.asarray(data.pool.y)
         X_test = torch.as_tensor(np.asarray(data.test.X), dtype=torch.float32)
         threads = torch.get_num_threads()

@@ -1,4 +1,4 @@
-"""The training loop shared by ``finetune``, ``scratch`` and the offline stand-in's pretraining:
+"""The training loop shared by ``finetune`` and ``scratch``:
 an encoder + linear readout trained with Adam through a Lightning Trainer, early stopping on the
 validation loss, and the best-validation-loss weights (kept in memory) used for the test error.
 
@@ -7,7 +7,7 @@ Imported lazily (torch and Lightning at module top) by the methods' ``run``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from cliffbench.backbones.inputs import Preprocessed
+from cliffbench.contract import TrainerSettings
 
 
 class ImageClassifier(L.LightningModule):
@@ -90,24 +91,19 @@ def _loader(data: TrainData, preprocess, batch_size: int, num_workers: int, shuf
 
 
 def fit_classifier(make_module: Callable[[], ImageClassifier], preprocess, train: TrainData,
-                   val: TrainData | None, *, trainer_cfg: Mapping | None, seed: int, batch_size: int,
+                   val: TrainData | None, *, settings: TrainerSettings, seed: int, batch_size: int,
                    max_epochs: int | None = None) -> tuple[ImageClassifier, dict[str, Any]]:
     """Seed, build the module, fit it; with ``val``: early stopping (``trainer.patience``) and the
     best-validation-loss weights restored. Returns the module and facts about the fit."""
-    from lightning.pytorch.callbacks import EarlyStopping
-
-    from cliffbench.trainer import make_trainer, uses_gpu
+    from cliffbench.trainer import early_stopping, make_trainer, uses_gpu
 
     L.seed_everything(int(seed), workers=True, verbose=False)
     module = make_module()
-    workers = int((trainer_cfg or {}).get("num_workers", 0) or 0)
-    pin = uses_gpu(trainer_cfg)
+    workers, pin = settings.num_workers, uses_gpu(settings)
     callbacks, best = [], BestWeights()
     if val is not None:
-        patience = int((trainer_cfg or {}).get("patience", 10) or 10)
-        callbacks = [best, EarlyStopping("val_loss", patience=patience, mode="min")]
-    trainer = make_trainer(trainer_cfg, callbacks=callbacks, max_epochs=max_epochs, num_sanity_val_steps=0,
-                           devices=1)
+        callbacks = [best, early_stopping(settings)]
+    trainer = make_trainer(settings, callbacks=callbacks, max_epochs=max_epochs, num_sanity_val_steps=0)
     train_loader = _loader(train, preprocess, batch_size, workers, True, seed, pin)
     val_loader = None if val is None else _loader(val, preprocess, batch_size, workers, False, seed, pin)
     trainer.fit(module, train_loader, val_loader)
@@ -118,27 +114,27 @@ def fit_classifier(make_module: Callable[[], ImageClassifier], preprocess, train
     return module, facts
 
 
-def predict_classes(module: ImageClassifier, preprocess, X: Any, *, trainer_cfg: Mapping | None,
+def predict_classes(module: ImageClassifier, preprocess, X: Any, *, settings: TrainerSettings,
                     batch_size: int) -> np.ndarray:
     """Class positions predicted for every input of ``X``."""
     from cliffbench.trainer import make_trainer, uses_gpu
 
     index = np.arange(len(X))
     data = TrainData(X, index, np.zeros(len(X), dtype=np.int64))
-    workers = int((trainer_cfg or {}).get("num_workers", 0) or 0)
-    loader = _loader(data, preprocess, batch_size, workers, False, 0, uses_gpu(trainer_cfg))
-    trainer = make_trainer(trainer_cfg, progress=False, devices=1)
+    loader = _loader(data, preprocess, batch_size, settings.num_workers, False, 0, uses_gpu(settings))
+    trainer = make_trainer(settings, progress=False)
     return torch.cat(trainer.predict(module, loader)).numpy()
 
 
 def train_trials(batch, raw, make_for_trial: Callable[[np.ndarray, np.ndarray], Callable[[], ImageClassifier]],
-                 preprocess, *, trainer_cfg: Mapping | None, batch_size: int):
+                 preprocess, *, settings: TrainerSettings, batch_size: int):
     """One fit per trial of ``batch`` on raw images, yielding each cell's outcome as it finishes.
 
     ``make_for_trial(idx, pos)`` gets the trial's pool rows and their class positions and returns
     the module factory for that fit; a single-class subset predicts its class without training.
     """
-    from cliffbench.methods.base import Outcome, single_class_outcome, test_error
+    from cliffbench.contract import Outcome
+    from cliffbench.methods.base import single_class_outcome, test_error
 
     classes = np.unique(raw.pool.y)
     val = TrainData(raw.val.X, np.arange(len(raw.val)), np.searchsorted(classes, raw.val.y))
@@ -149,7 +145,7 @@ def train_trials(batch, raw, make_for_trial: Callable[[np.ndarray, np.ndarray], 
             continue
         pos = np.searchsorted(classes, y)
         module, facts = fit_classifier(make_for_trial(idx, pos), preprocess, TrainData(raw.pool.X, idx, pos), val,
-                                       trainer_cfg=trainer_cfg, seed=int(seed), batch_size=batch_size)
-        pred = classes[predict_classes(module, preprocess, raw.test.X, trainer_cfg=trainer_cfg,
+                                       settings=settings, seed=int(seed), batch_size=batch_size)
+        pred = classes[predict_classes(module, preprocess, raw.test.X, settings=settings,
                                        batch_size=max(batch_size, 256))]
         yield [Outcome(int(trial), test_error(raw.task, raw.test.y, pred), facts)]

@@ -18,12 +18,14 @@ from cliffbench.errors import ConfigError
 from cliffbench.methods.base import CellBatch, Method, Outcome, test_error
 
 if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
+    from cliffbench.contract import JobContext
 
 BACKENDS = ("torch", "sklearn")
 
 
 class KNNProbe(Method):
+    speed_only = ("device", "list_size", "max_memory_gb")
+
     def __init__(self, name: str = "knn", k: int = 3, metric: str = "euclidean", backend: str = "torch",
                  list_size: int = 2048, device: str | None = None, max_memory_gb: float = 4.0) -> None:
         super().__init__(name)
@@ -64,12 +66,12 @@ class KNNProbe(Method):
 
     def _neighbours(self, data, ctx):
         """The pool order around each test point, built once per features object."""
-        from cliffbench.methods.devices import resolve_device
         from cliffbench.methods.neighbours import PoolNeighbours
+        from cliffbench.trainer import resolve_device
 
         key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size, self.max_memory_gb)
         if self._cache is None or self._cache[0] != key:
-            device = resolve_device(self.device, getattr(ctx, "cfg", None))
+            device = resolve_device(self.device, getattr(ctx, "trainer", None))
             self._cache = (key, PoolNeighbours(data.pool.X, data.test.X, self.metric, device, self.list_size,
                                                  self.max_memory_gb))
         return self._cache[1]

@@ -10,15 +10,14 @@ dataset's linear teacher. On a dataset with a known linear teacher and isotropic
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, test_error
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
+from cliffbench.methods.base import test_error
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 
 def min_norm_least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -44,10 +43,8 @@ def single_threaded():
 
 def linear_teacher(ctx: JobContext) -> dict[str, Any] | None:
     """The dataset's exact linear teacher when the features are its raw isotropic inputs."""
-    from cliffbench.backbones.identity import Identity
-
     teacher = ctx.raw.meta.get("linear_teacher")
-    return teacher if teacher is not None and isinstance(ctx.backbone, Identity) else None
+    return teacher if teacher is not None and ctx.backbone.features_are_inputs else None
 
 
 class LeastSquares(Method):
@@ -67,7 +64,7 @@ class LeastSquares(Method):
         teacher = ctx.raw.meta.get("linear_teacher")
         if teacher is None:
             raise ConfigError(f"method.lam=optimal needs a dataset with a known linear teacher "
-                              f"(dataset={ctx.cfg.dataset.name} has none); set method.lam to a number")
+                              f"(dataset={ctx.dataset} has none); set method.lam to a number")
         v = np.asarray(teacher["v"])
         return len(v) * float(teacher["noise_var"]) / float(v @ v)
 

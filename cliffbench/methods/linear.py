@@ -18,7 +18,7 @@ from cliffbench.errors import ConfigError
 from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_outcome, test_error
 
 if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
+    from cliffbench.contract import JobContext
 
 BACKENDS = ("torch", "sklearn")
 SOLVERS = ("preconditioned", "lbfgs")
@@ -35,6 +35,8 @@ def unique_subsets(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LinearProbe(Method):
+    speed_only = ("device", "max_memory_gb")
+
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
                  tol: float = 1e-6, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "float32", warm_start: bool = True, history: int = 10,
@@ -72,9 +74,9 @@ class LinearProbe(Method):
         if self.backend == "sklearn":
             yield from self._run_sklearn(batch, data)
             return
-        from cliffbench.methods.devices import resolve_device
+        from cliffbench.trainer import resolve_device
 
-        device = resolve_device(self.device, ctx.cfg)
+        device = resolve_device(self.device, ctx.trainer)
         if data.task == "classification":
             yield self._run_logistic(batch, data, device)
         else:

@@ -9,15 +9,12 @@ other binary dataset it is the test-split error (the larger class label counts a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 
 def signed_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -46,23 +43,20 @@ class MeanClassifier(Method):
             classes = np.unique(data.pool.y)
             if len(classes) != 2:
                 raise ConfigError(f"method={self.name} needs a binary dataset, "
-                                  f"dataset={ctx.cfg.dataset.name} has {len(classes)} classes")
+                                  f"dataset={ctx.dataset} has {len(classes)} classes")
             y = signed_labels(data.pool.y, classes)
             ctx.extras["mean_classifier_Z"] = (y[:, None] * data.pool.X).astype(np.float64)
             ctx.extras["mean_classifier_classes"] = classes
         return ctx.extras["mean_classifier_Z"]
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
-        from scipy.special import ndtr
-
-        from cliffbench.backbones.identity import Identity
-        from cliffbench.datasets.toy_gaussian import f5_error
+        from cliffbench.closed_forms import f5_error, linear_classifier_error
 
         W = mean_weights(self._signed_rows(ctx), batch.index)
         toy = ctx.raw.meta.get("gaussian_toy")
-        if toy is not None and isinstance(ctx.backbone, Identity):
+        if toy is not None and ctx.backbone.features_are_inputs:
             s = float(toy["s"])
-            errors = ndtr(-s * W[:, 0] / np.linalg.norm(W, axis=1))
+            errors = linear_classifier_error(W, s)
             extra = {"reference_error": float(f5_error(batch.n, W.shape[1], s))}
         else:
             data, classes = ctx.features, ctx.extras["mean_classifier_classes"]

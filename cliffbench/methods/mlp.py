@@ -11,18 +11,17 @@ An epoch is one pass over the subset, or several passes when that is fewer than
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_outcome, test_error
-
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
+from cliffbench.methods.base import split_single_class, test_error
 
 
 class MLPProbe(Method):
+    speed_only = ("device",)
+
     def __init__(self, name: str = "mlp", hidden: list[int] | None = None, lr: float = 1e-3,
                  weight_decay: float = 0.0, batch_size: int = 256, epochs_without_val: int = 100,
                  min_steps_per_epoch: int = 10, device: str | None = None) -> None:
@@ -41,39 +40,19 @@ class MLPProbe(Method):
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
         data = ctx.features
-        outcomes: dict[int, Outcome] = {}
-        keep = list(range(len(batch)))
-        if data.task == "classification":
-            keep = []
-            for pos, (trial, idx) in enumerate(zip(batch.trials, batch.index)):
-                present = np.unique(data.pool.y[idx])
-                if len(present) == 1:
-                    outcomes[int(trial)] = single_class_outcome(int(trial), data.task, present[0], data.test.y)
-                else:
-                    keep.append(pos)
-        if keep:
-            sub = CellBatch(batch.n, batch.trials[keep], batch.seeds[keep], batch.index[keep])
-            for o in self._train(sub, data, ctx):
+        fit, outcomes = split_single_class(batch, data)
+        if fit is not None:
+            for o in self._train(fit, data, ctx):
                 outcomes[o.trial] = o
         yield [outcomes[int(t)] for t in batch.trials]
 
-    def _trainer_kwargs(self, ctx, device, max_epochs: int) -> dict:
-        tcfg = ctx.cfg.trainer if ctx.cfg is not None and ctx.cfg.get("trainer") is not None else {}
-        precision = tcfg.get("precision") or ("bf16-mixed" if device.type == "cuda" else "32-true")
-        return dict(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, max_epochs=max_epochs,
-                    max_steps=int(tcfg.get("max_steps", -1)), precision=precision, logger=False,
-                    enable_checkpointing=False, enable_model_summary=False, num_sanity_val_steps=0,
-                    enable_progress_bar=bool(tcfg.get("enable_progress_bar", False)))
-
     def _train(self, batch: CellBatch, data, ctx) -> list[Outcome]:
-        import lightning as L
         import torch
 
         from cliffbench.methods.batched_mlp import StackedMLP, TrialBatches
-        from cliffbench.methods.devices import resolve_device
+        from cliffbench.trainer import make_trainer, resolve_device
 
-        device = resolve_device(self.device, ctx.cfg)
-        tcfg = ctx.cfg.trainer if ctx.cfg is not None and ctx.cfg.get("trainer") is not None else {}
+        device = resolve_device(self.device, ctx.trainer)
         classify = data.task == "classification"
         classes = np.unique(data.pool.y) if classify else None
 
@@ -88,17 +67,16 @@ class MLPProbe(Method):
         y_val = targets(data.val.y) if has_val else None
         if has_val and classify and not np.isin(data.val.y, classes).all():
             raise ConfigError("the validation split has labels absent from the pool; early stopping needs them in the pool")
-        patience = int(tcfg.get("patience", 10))
-        max_epochs = int(tcfg.get("max_epochs", 200)) if has_val else self.epochs_without_val
+        max_epochs = ctx.trainer.max_epochs if has_val else self.epochs_without_val
         seeds = [int(s) for s in batch.seeds]
         model = StackedMLP(X, targets(data.pool.y), torch.as_tensor(batch.index, dtype=torch.long),
                            len(classes) if classify else None, self.hidden, seeds, self.lr, self.weight_decay,
-                           X_val, y_val, patience)
+                           X_val, y_val, ctx.trainer.patience)
         train = torch.utils.data.DataLoader(TrialBatches(batch.n, self.batch_size, seeds, self.min_steps_per_epoch), batch_size=None)
         val = (torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_val, y_val), batch_size=4096)
                if has_val else None)
-        trainer = L.Trainer(**self._trainer_kwargs(ctx, device, max_epochs),
-                            limit_val_batches=1.0 if has_val else 0)
+        trainer = make_trainer(ctx.trainer, device=device, max_epochs=max_epochs, num_sanity_val_steps=0,
+                               limit_val_batches=1.0 if has_val else 0)
         trainer.fit(model, train, val)
         model.restore_best()
         model.to(device).eval()

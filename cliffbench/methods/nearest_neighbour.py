@@ -6,15 +6,13 @@ with less test-set noise."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cliffbench.methods.base import CellBatch, Method, Outcome, test_error
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
+from cliffbench.methods.base import test_error
 from cliffbench.methods.least_squares import linear_teacher
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 
 class NearestNeighbourRegression(Method):

@@ -12,16 +12,13 @@ with ``excess_over_infinite_data`` = L − L(P) and ``excess_over_all_features``
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
 from cliffbench.methods.least_squares import single_threaded
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 
 def weighted_loss(e: np.ndarray, spectrum: np.ndarray) -> float:
@@ -57,7 +54,7 @@ class RandomFeatureStudent(Method):
         teacher = ctx.raw.meta.get("random_features")
         if teacher is None:
             raise ConfigError(f"method={self.name} needs dataset=toy_random_features "
-                              f"(dataset={ctx.cfg.dataset.name} has no random-feature teacher)")
+                              f"(dataset={ctx.dataset} has no random-feature teacher)")
         omega, spectrum = np.asarray(teacher["omega"]), np.asarray(teacher["spectrum"])
         S = len(omega)
         if self.P > S:

@@ -9,15 +9,13 @@ backbone's own preprocessing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome
+from cliffbench.contract import CellBatch, JobContext, Method, Outcome
 
-if TYPE_CHECKING:
-    from cliffbench.runner import JobContext
 
 ARCHS = ("resnet18", "backbone")
 
@@ -77,8 +75,8 @@ class Scratch(Method):
             from cliffbench.methods.finetune import check_trainable
 
             check_trainable(self.name, ctx)
-            template = ctx.backbone.build(ctx.cfg.paths, random_init=True)
-            return (lambda: ctx.backbone.build(ctx.cfg.paths, random_init=True).module), template.dim, template.preprocess
+            template = ctx.backbone.build(ctx.paths, random_init=True)
+            return (lambda: ctx.backbone.build(ctx.paths, random_init=True).module), template.dim, template.preprocess
         if ctx.raw.val is None or len(ctx.raw.val) == 0:
             raise ConfigError(f"method={self.name} needs a validation set for early stopping: set dataset.val_size > 0")
         preprocess = SmallImageInput(self.image_size)
@@ -95,4 +93,4 @@ class Scratch(Method):
             return lambda: ImageClassifier(make_trunk(), dim, n_classes, self.lr, self.weight_decay)
 
         yield from train_trials(batch, ctx.raw, make_for_trial, preprocess,
-                                trainer_cfg=ctx.cfg.get("trainer"), batch_size=self.batch_size)
+                                settings=ctx.trainer, batch_size=self.batch_size)
