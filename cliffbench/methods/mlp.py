@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class MLPProbe(Method):
     def __init__(self, name: str = "mlp", hidden: list[int] | None = None, lr: float = 1e-3,
                  weight_decay: float = 0.0, batch_size: int = 256, epochs_without_val: int = 100,
-                 min_steps_per_epoch: int = 10, device: str | None = None) -> None:
+                 min_steps_per_epoch: int = 10, device: str | None = None, num_threads: int | None = None) -> None:
         super().__init__(name)
         hidden = [512, 512] if hidden is None else list(hidden)
         if any(int(h) != h or h < 1 for h in hidden):
@@ -38,6 +38,7 @@ class MLPProbe(Method):
         self.hidden, self.lr, self.weight_decay = [int(h) for h in hidden], float(lr), float(weight_decay)
         self.batch_size, self.epochs_without_val, self.device = int(batch_size), int(epochs_without_val), device
         self.min_steps_per_epoch = max(1, int(min_steps_per_epoch))
+        self.num_threads = None if num_threads is None else int(num_threads)
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
         data = ctx.features
@@ -71,6 +72,7 @@ class MLPProbe(Method):
 
         from cliffbench.methods.batched_mlp import StackedMLP, TrialBatches
         from cliffbench.methods.devices import resolve_device
+        from cliffbench.trainer import cpu_threads, quiet_lightning
 
         device = resolve_device(self.device, ctx.cfg)
         tcfg = ctx.cfg.trainer if ctx.cfg is not None and ctx.cfg.get("trainer") is not None else {}
@@ -97,9 +99,11 @@ class MLPProbe(Method):
         train = torch.utils.data.DataLoader(TrialBatches(batch.n, self.batch_size, seeds, self.min_steps_per_epoch), batch_size=None)
         val = (torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_val, y_val), batch_size=4096)
                if has_val else None)
+        quiet_lightning()
         trainer = L.Trainer(**self._trainer_kwargs(ctx, device, max_epochs),
                             limit_val_batches=1.0 if has_val else 0)
-        trainer.fit(model, train, val)
+        with cpu_threads(self.num_threads):
+            trainer.fit(model, train, val)
         model.restore_best()
         model.to(device).eval()
         self.last_model = model  # the latest stacked model, for inspection
