@@ -10,9 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from cliffbench.callbacks import request_cells
 from cliffbench.results import CellStore, load
-from cliffbench.results.locks import cell_lock, claim_each
 from tests.conftest import REPO, run_cli
 from tests.process_helpers import computed, start_cli
 from tests.slow_method import slow_args
@@ -38,6 +36,8 @@ def test_two_processes_on_one_job_never_compute_a_cell_twice(tmp_path):
 def test_a_held_n_is_deferred_and_a_dead_holders_lock_is_free(tmp_path):
     import multiprocessing as mp
 
+    from cliffbench.results.locks import cell_lock, claim_each
+
     with cell_lock(tmp_path, 20, wait=False) as held:
         assert held
         assert list(claim_each(tmp_path, [10])) == [10]
@@ -54,6 +54,8 @@ def test_a_held_n_is_deferred_and_a_dead_holders_lock_is_free(tmp_path):
 def _hold_and_die(path):
     import os
     from pathlib import Path
+
+    from cliffbench.results.locks import cell_lock
 
     with cell_lock(Path(path), 30, wait=False):
         os._exit(9)
@@ -106,6 +108,8 @@ def test_sweep_table_holds_the_current_trials_only(tmp_path):
 
 
 def test_incomplete_job_is_flagged_in_the_sweep_outputs(tmp_path):
+    from cliffbench.callbacks import request_cells
+
     job = tmp_path / "sweep" / "method=knn"
     store = CellStore(job, {"dataset": {"name": "d"}, "backbone": {"name": "b"}, "method": {"name": "knn"}})
     store.write([{"n": 10, "trial": t, "test_error": 0.5, "status": "ok", "finished_at": "t"} for t in range(3)])

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from cliffbench.datasets.features import FeaturesFile
-from cliffbench.datasets.fingerprint import tree_fingerprint
 from cliffbench.errors import DataError
 from cliffbench.results import load
 from cliffbench.runner import run_job
@@ -50,6 +49,8 @@ def test_changed_data_starts_a_new_curve_and_unchanged_data_resumes(compose_cfg,
 
 
 def test_image_folder_fingerprint_sees_changed_files(tmp_path):
+    from cliffbench.datasets.fingerprint import tree_fingerprint
+
     root = tmp_path / "imgs"
     (root / "train" / "a").mkdir(parents=True)
     (root / "train" / "a" / "0.png").write_bytes(b"x" * 10)
