@@ -203,9 +203,9 @@ def _job(cfg: DictConfig) -> None:
         record.update(status="interrupted")
         sys.exit(code)
     except (CliffbenchError, OSError) as exc:
-        if isinstance(exc, OSError):  # the filesystem refused a write (permissions, full disk, ...)
+        if isinstance(exc, OSError):  # the filesystem refused (permissions, full disk, a path under a file)
             where = f" {exc.filename}" if exc.filename else ""
-            exc = f"cannot write{where}: {exc.strerror or exc}"
+            exc = f"cannot access{where}: {exc.strerror or exc}"
         message = f"cliffbench: error: {exc}"
         print(message, file=sys.stderr)
         try:

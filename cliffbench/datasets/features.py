@@ -3,14 +3,13 @@ optionally ``X_val, y_val``), validated with one clear error per problem."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from cliffbench.datasets.base import TASKS, DataBundle, Dataset, Split, resolve_size, split_off
-from cliffbench.datasets.fingerprint import bytes_fingerprint
+from cliffbench.datasets.fingerprint import file_fingerprint
 from cliffbench.errors import ConfigError, DataError, MissingResourceError
 
 REQUIRED = ("X_train", "y_train", "X_test", "y_test")
@@ -45,24 +44,32 @@ class FeaturesFile(Dataset):
         path = Path(self.path).expanduser()
         if not path.is_file():
             raise MissingResourceError(f"features file not found: {path} (set dataset.path=FILE.npz)")
+        def stamp(st):
+            return st.st_ino, st.st_size, st.st_mtime_ns
+
         try:
-            data = path.read_bytes()
+            before = stamp(path.stat())
+            fingerprint = file_fingerprint(path)
+            with open(path, "rb") as fh:
+                head = fh.read(6)
         except OSError as exc:
             raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from exc
         how = "save one with np.savez(FILE, X_train=..., y_train=..., X_test=..., y_test=...)"
-        if data.startswith(b"\x93NUMPY"):
+        if head == b"\x93NUMPY":
             raise DataError(f"{path}: a single-array .npy file, but dataset=features needs an .npz archive; {how}")
-        if not zipfile.is_zipfile(io.BytesIO(data)):
+        if not zipfile.is_zipfile(path):
             raise DataError(f"{path}: not an .npz archive (no zip structure); {how}")
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            with np.load(path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
         except ValueError as exc:
             raise DataError(f"{path}: an array in the archive holds Python objects (e.g. strings of mixed "
                             f"length as dtype=object); store numbers, or fixed-width strings") from exc
         except Exception as exc:  # noqa: BLE001 - any unreadable archive gets the same clear line
             raise DataError(f"{path}: not a readable .npz archive ({type(exc).__name__}: {exc}); {how}") from exc
-        self._fingerprint = bytes_fingerprint(data)
+        if stamp(path.stat()) != before:  # rewritten while we read it: the hash may not match the arrays
+            raise DataError(f"{path}: changed while being read; run again once it is written")
+        self._fingerprint = fingerprint
         missing = [k for k in REQUIRED if k not in arrays]
         has_val = [k for k in ("X_val", "y_val") if k in arrays]
         if len(has_val) == 1:

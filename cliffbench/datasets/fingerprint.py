@@ -15,8 +15,13 @@ import os
 from pathlib import Path
 
 
-def bytes_fingerprint(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def file_fingerprint(path: Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file's bytes, read in chunks (no second copy of a large file in memory)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
 
 
 def tree_fingerprint(paths: list[Path], root: Path) -> str:
