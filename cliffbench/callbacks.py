@@ -1,32 +1,85 @@
-"""Hydra callbacks: after a multirun, one table and one figure for the whole sweep."""
+"""Hydra callbacks: after a multirun, one table and one figure for the whole sweep, built from the
+cells this request asked for (its jobs, their grid and trials) - never from older runs of other
+jobs or other trial counts that share the sweep directory."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from cliffbench.app import JobRecord
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"status": "running"}
+
+
+def request_cells(sweep_dir: Path, token: str):
+    """(rows of the current request, {job_dir: problem}) from the jobs' records of ``token``;
+    an incomplete job's curve is labelled as such."""
+    import pandas as pd
+
+    from cliffbench.results.load import load
+
+    frames, problems = [], {}
+    for path in sorted(sweep_dir.rglob(f".requests/{token}.json")):
+        job_dir, doc = path.parent.parent, _read(path)
+        if doc.get("status") == "failed":
+            problems[job_dir] = doc.get("error", "failed")
+        if "config_id" not in doc:
+            continue
+        df = load(job_dir)
+        if len(df):
+            df = df[(df["config_id"] == doc["config_id"]) & df["n"].isin(doc["grid"]) & (df["trial"] < doc["trials"])]
+        expected, ok = len(doc["grid"]) * doc["trials"], int((df["status"] == "ok").sum()) if len(df) else 0
+        if ok < expected or doc.get("status") != "done":
+            df = df.assign(label=df["label"] + f" (incomplete: {ok}/{expected} cells)") if len(df) else df
+            problems.setdefault(job_dir, f"incomplete: {ok} of {expected} cells finished "
+                                         f"(status {doc.get('status')}); rerun the sweep to complete it")
+        frames.append(df)
+    frames = [f for f in frames if len(f)]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), problems
+
 
 class SweepSummary(Callback):
-    """Writes ``results.csv`` and ``curves.png/pdf`` at the sweep root, prints the table, and ends
-    with exit code 1 when some job of the sweep failed (its ``error.txt`` names the reason)."""
+    """Writes ``results.csv`` and ``curves.png/pdf`` at the sweep root, prints the table, names
+    every failed or incomplete job, and ends with exit code 1 when there is one."""
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.token = uuid.uuid4().hex
+        os.environ[JobRecord.ENV] = self.token  # the jobs (also in launcher workers) read it
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from cliffbench.results.load import load, reference_lines
+        from cliffbench.results.load import reference_lines
         from cliffbench.summary import format_table, write_outputs
 
         sweep_dir = Path(config.hydra.sweep.dir)
-        errors = sorted(sweep_dir.rglob("error.txt"))
-        if sweep_dir.exists():
-            df = load(sweep_dir)
-            if len(df):
+        if self.token is None or not sweep_dir.exists():
+            return
+        df, problems = request_cells(sweep_dir, self.token)
+        if len(df):
+            try:
                 paths = write_outputs(df, sweep_dir, f"sweep {sweep_dir.name}", reference_lines(sweep_dir))
                 print(f"\n=== sweep {sweep_dir} ===\n{format_table(df)}\n")
                 print(f"sweep results: {paths['results']}\nsweep figure:  {paths['figures'][0]}")
-        if errors:
-            for err in errors:
-                print(f"job {err.parent}: {err.read_text().strip()}", file=sys.stderr)
+            except OSError as exc:
+                print(f"cliffbench: error: cannot write the sweep summary into {sweep_dir}: "
+                      f"{exc.strerror or exc}", file=sys.stderr)
+                problems.setdefault(sweep_dir, "sweep summary not written")
+        for job_dir, problem in problems.items():
+            print(f"job {job_dir}: {problem}", file=sys.stderr)
+        if problems:
             sys.exit(1)

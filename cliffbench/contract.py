@@ -101,6 +101,12 @@ class Dataset(Plugin, ABC):
     def load(self) -> DataBundle:
         """Read (or generate) the data and return the pool, validation and test splits."""
 
+    def fingerprint(self) -> str | None:
+        """After :meth:`load`: a fingerprint of the data read from disk (see
+        :mod:`cliffbench.datasets.fingerprint`), part of the job identity; None for generated data,
+        which its config already identifies."""
+        return None
+
     def _meta(self, **extra: Any) -> dict[str, Any]:
         return {"dataset": self.name, "reference_lines": dict(self.reference_lines), **extra}
 

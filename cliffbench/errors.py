@@ -15,3 +15,17 @@ class DataError(CliffbenchError):
 
 class MissingResourceError(CliffbenchError):
     """Data or model weights are not available locally; the message says where and how to get them."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: the job stops, keeps its finished cells and exits 128 + signal
+    (130 for Ctrl-C, 143 for ``kill``/SLURM preemption). A KeyboardInterrupt, so code that already
+    handles Ctrl-C handles both."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = int(signum)
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + self.signum
+        super().__init__(self.signal_name)

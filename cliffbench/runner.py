@@ -15,6 +15,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from cliffbench.contract import CellBatch, JobContext, Outcome, TrainerSettings
+from cliffbench.datasets.base import check_bundle
 from cliffbench.errors import CliffbenchError, ConfigError
 from cliffbench.identity import job_identity
 from cliffbench.results.store import CellStore
@@ -48,23 +49,25 @@ def _failed_rows(batch: CellBatch, trials: set[int], seed: int, exc: BaseExcepti
 
 
 def run_cells(method, ctx: JobContext, store, grid: list[int], trials: int, seed: int,
-              sampling: str, progress: bool = True) -> None:
+              sampling: str, progress: bool = True, on_n=None) -> None:
     """The n x trial loop: each n's pending trials go to the method at once; rows are persisted as
     the method yields them; an exception fails the cells it left unfinished and the loop goes on.
+    Each n runs under the store's claim (another process on the same job takes other n's), and
+    ``on_n(n)`` follows each n that ran.
 
-    ``store`` has ``finished() -> {(n, trial)}`` and ``write(rows)`` (a :class:`CellStore`, or
-    rows kept in memory)."""
-    from tqdm.auto import tqdm
+    ``store`` has ``claim(grid) -> iterator of n``, ``finished(n=None) -> {(n, trial)}`` and
+    ``write(rows)`` (a :class:`CellStore`, or rows kept in memory)."""
+    from cliffbench.progress import job_bar
 
     done = store.finished()
     total = len(grid) * trials
     labels = ctx.raw.pool.y if ctx.task == "classification" else None
     sampler = SubsetSampler(grid, pool_size=len(ctx.raw.pool), seed=seed, sampling=sampling, labels=labels)
-    bar = tqdm(total=total, initial=sum(1 for n in grid for t in range(trials) if (n, t) in done),
-               desc=f"{ctx.dataset}/{ctx.backbone.name}/{method.name}", unit="cell",
-               disable=not progress, dynamic_ncols=True)
+    bar = job_bar(total, sum(1 for n in grid for t in range(trials) if (n, t) in done),
+                  f"{ctx.dataset}/{ctx.backbone.name}/{method.name}", progress)
     with bar:
-        for n in grid:
+        for n in store.claim(grid):
+            done = store.finished(n)  # again under the lock: another process may have run them
             pending = [t for t in range(trials) if (n, t) not in done]
             if not pending:
                 continue
@@ -88,6 +91,8 @@ def run_cells(method, ctx: JobContext, store, grid: list[int], trials: int, seed
                 log.warning("n=%d: %d cell(s) failed: %s: %s", n, len(left), type(exc).__name__, exc)
                 store.write(_failed_rows(batch, left, seed, exc))
                 bar.update(len(left))
+            if on_n is not None:
+                on_n(n)
 
 
 def build(node: DictConfig):
@@ -103,31 +108,42 @@ def build(node: DictConfig):
         raise
 
 
-def run_job(cfg: DictConfig, job_dir: str | Path) -> Path:
-    """Run one job into ``job_dir`` and return it. Raises :class:`CliffbenchError` on user errors."""
-    from cliffbench.summary import finish_job
+def run_job(cfg: DictConfig, job_dir: str | Path, on_plan=None) -> Path:
+    """Run one job into ``job_dir`` and return it. Raises :class:`CliffbenchError` on user errors.
+    ``on_plan({"config_id", "grid", "trials"})`` is called once the job knows its cells."""
+    from cliffbench.summary import finish_job, n_stats
 
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     trials = _check_trials(cfg)
     dataset, backbone, method, logger = (build(cfg[g]) for g in ("dataset", "backbone", "method", "logger"))
     raw = dataset.load()
+    check_bundle(raw, dataset.name)
     if raw.task not in method.tasks:
         raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset.name})")
     grid = make_grid(cfg.grid.n, cfg.grid.min, cfg.grid.max, cfg.grid.num, pool_size=len(raw.pool))
-    store = CellStore(job_dir, job_identity(cfg), label=cfg.get("label"), meta=raw.meta)
+    identity = job_identity(cfg)
+    if dataset.fingerprint() is not None:  # data read from disk: its content is part of the identity
+        identity["dataset"]["fingerprint"] = dataset.fingerprint()
+    store = CellStore(job_dir, identity, label=cfg.get("label"), meta=raw.meta)
+    if on_plan is not None:
+        on_plan({"config_id": store.config_id, "grid": grid, "trials": trials})
     ctx = JobContext(raw, backbone, dataset=dataset.name, trainer=TrainerSettings.from_mapping(cfg.get("trainer")),
                      paths=OmegaConf.to_container(cfg.paths, resolve=True), progress=bool(cfg.progress),
                      job_dir=job_dir)
-    logger.start(cfg, job_dir)
+    logger.start(cfg, job_dir, store.config_id)
     exit_code = 1
     try:
         log.info("job %s: grid %s x %d trials -> %s", store.config_id, grid, trials, job_dir)
         if method.needs_features:
             ctx.features  # noqa: B018 - extract once, before any cell, so extraction errors end the job
-        run_cells(method, ctx, store, grid, trials, int(cfg.seed), cfg.grid.sampling, bool(cfg.progress))
+        run_cells(method, ctx, store, grid, trials, int(cfg.seed), cfg.grid.sampling, bool(cfg.progress),
+                  on_n=lambda n: logger.log_n(n, n_stats(store.rows(n), trials)))
         finish_job(store, cfg, job_dir, raw.meta, logger, grid, trials)
         exit_code = 0
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (errors.Interrupted)
+        exit_code = getattr(exc, "exit_code", 130)
+        raise
     finally:
         logger.finish(exit_code)
     return job_dir

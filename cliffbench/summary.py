@@ -34,6 +34,19 @@ def write_outputs(df, out_dir: Path, title: str, reference_lines: dict[str, floa
     return {"results": csv_path, "figures": figures}
 
 
+def n_stats(rows: list[dict[str, Any]], trials: int) -> dict[str, float]:
+    """One n's median, quartiles and range of the test error over its first ``trials`` trials, with
+    the numbers of ok and failed cells (what a logger shows while a job runs)."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    df = df[df["trial"] < trials] if len(df) else df
+    if df.empty or not (df["status"] == "ok").any():
+        return {"trials": 0, "failed": int(len(df))}
+    (row,) = curve_stats(df, by=()).to_dict("records")
+    return {k: (int(v) if k in ("n", "trials", "failed") else float(v)) for k, v in row.items()}
+
+
 def finish_job(store, cfg, job_dir: Path, meta: dict[str, Any], logger, grid, trials: int) -> None:
     """Write the job's results file and figure, print its table, hand everything to the logger."""
     from cliffbench.results.load import load
@@ -49,4 +62,9 @@ def finish_job(store, cfg, job_dir: Path, meta: dict[str, Any], logger, grid, tr
     print(f"results: {paths['results']}\nfigure:  {paths['figures'][0]}")
     if n_failed:
         print(f"{n_failed} cell(s) failed; see the 'message' column of {paths['results']}")
-    logger.log_job(df, paths, table)
+    fits = {}
+    if logger.wants_fits:
+        from cliffbench.report.api import fit_summary
+
+        fits = fit_summary(df)
+    logger.log_job(df, paths, table, fits)

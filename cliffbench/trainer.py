@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from cliffbench.contract import TrainerSettings
@@ -75,8 +76,27 @@ def quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     for pattern in (".*does not have many workers.*", ".*number of training batches.*",
                     ".*GPU available but not used.*", ".*LeafSpec.*", ".*litlogger.*",
-                    ".*`isinstance\\(treespec, LeafSpec\\)`.*", ".*tensorboardX.*"):
+                    ".*`isinstance\\(treespec, LeafSpec\\)`.*", ".*tensorboardX.*",
+                    ".*`IterableDataset` has `__len__` defined.*"):
         warnings.filterwarnings("ignore", message=pattern)
+
+
+@contextmanager
+def cpu_threads(num_threads: int | None) -> Iterator[None]:
+    """torch's CPU threads inside the block: ``num_threads``; when None, one thread in a launcher's
+    worker process (several jobs share the cores; more threads only add contention), else unchanged."""
+    import torch
+
+    from cliffbench.progress import worker_slot
+
+    wanted = num_threads if num_threads else (1 if worker_slot() is not None else None)
+    before = torch.get_num_threads()
+    if wanted:
+        torch.set_num_threads(int(wanted))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def early_stopping(settings: Settings, monitor: str = "val_loss", **kwargs: Any):

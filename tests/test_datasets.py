@@ -68,5 +68,5 @@ def test_features_file_missing_and_unreadable(tmp_path):
         FeaturesFile(str(tmp_path / "absent.npz")).load()
     bad = tmp_path / "bad.npz"
     bad.write_text("not a zip")
-    with pytest.raises(DataError, match="not a readable .npz"):
+    with pytest.raises(DataError, match="not an .npz archive"):
         FeaturesFile(str(bad)).load()

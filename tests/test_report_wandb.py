@@ -6,7 +6,7 @@ import pytest
 from tests.report_helpers import frame
 
 from cliffbench.report import report
-from cliffbench.report.wandb_run import log_report, summary_values
+from cliffbench.loggers.wandb import log_report, summary_values
 
 
 def test_log_report_runs_through_wandb_api_and_summarises_every_curve(tmp_path):

@@ -108,6 +108,13 @@ def test_wandb_logs_one_offline_run_per_job(compose_cfg, tmp_path, capsys):
 class FakeRun:
     def __init__(self, **kwargs):
         self.init_kwargs, self.logged, self.summary, self.exit_code = kwargs, [], {}, None
+        self.metrics, self.preempting = {}, False
+
+    def define_metric(self, name, step_metric=None):
+        self.metrics[name] = step_metric
+
+    def mark_preempting(self):
+        self.preempting = True
 
     def log(self, data):
         self.logged.append(data)
@@ -129,7 +136,12 @@ def test_wandb_run_gets_config_table_figure_and_fits(compose_cfg, tmp_path, monk
     (run,) = runs
     assert run.init_kwargs["mode"] == "offline" and run.init_kwargs["config"]["method"]["k"] == 3
     keys = {k for entry in run.logged for k in entry}
-    assert {"cells", "curves", "median_test_error"} <= keys
+    assert {"cells", "curves", "test_error/median", "test_error/q25", "test_error/max"} <= keys
+    per_n = [e for e in run.logged if "test_error/median" in e]
+    assert [e["n"] for e in per_n] == [10, 20, 40, 80, 160] and run.metrics["test_error/*"] == "n"
+    df = load(tmp_path)
+    assert per_n[0]["test_error/median"] == df[df.n == 10].test_error.median()
+    assert run.init_kwargs["resume"] == "allow" and run.init_kwargs["id"]
     assert len(next(e["cells"] for e in run.logged if "cells" in e).data) == 20
     assert run.summary["cells_ok"] == 20 and "fit/alpha" in run.summary
     assert run.exit_code == 0

@@ -119,10 +119,9 @@ class DigitsCNN(TorchBackbone):
             net[-1].scale.fill_(FEATURE_NORM / max(float(norm), 1e-12))
 
     def build(self, paths: Mapping[str, Any], random_init: bool = False) -> Encoder:
-        import os
-        import tempfile
-
         import torch
+
+        from cliffbench.results.store import atomic_write
 
         path = self.weights_path(paths)
         if random_init:  # seeded by the caller (build_seeded, or the trial's seed in scratch)
@@ -136,13 +135,5 @@ class DigitsCNN(TorchBackbone):
                 log.warning("pretrained stand-in %s unreadable (%s): retraining it", path, exc)
         log.info("pretraining %s on digits %s (once; cached in %s)", self.name, self.pretrain_classes, path)
         self._pretrain(net)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(net.state_dict(), fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda fh: torch.save(net.state_dict(), fh), binary=True)
         return Encoder(net, DigitsInput(), embedding_dim(self.width))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from cliffbench.contract import TASKS, DataBundle, Dataset, Split
-from cliffbench.errors import ConfigError
+from cliffbench.errors import ConfigError, DataError
 
-__all__ = ["TASKS", "DataBundle", "Dataset", "Split", "resolve_size", "split_off"]
+__all__ = ["TASKS", "DataBundle", "Dataset", "Split", "check_bundle", "resolve_size", "split_off"]
 
 
 def resolve_size(size: int | float | None, total: int, what: str) -> int:
@@ -29,3 +29,24 @@ def split_off(n_total: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarra
     """A fixed seeded split of ``range(n_total)`` into (rest, held_out) with ``len(held_out)==size``."""
     order = np.random.default_rng(np.random.SeedSequence([int(seed), 0xDA7A])).permutation(n_total)
     return np.sort(order[size:]), np.sort(order[:size])
+
+
+def check_bundle(data: DataBundle, name: str) -> None:
+    """Refuse data that would give a silent nonsense curve: empty splits, a single class in the
+    pool, or test classes that never occur in the pool."""
+    for split, part in (("training pool", data.pool), ("test split", data.test), ("validation split", data.val)):
+        if part is not None and len(part) == 0:
+            raise DataError(f"dataset {name}: the {split} is empty")
+    if data.task != "classification":
+        return
+    classes = np.unique(data.pool.y)
+    if len(classes) < 2:
+        raise DataError(f"dataset {name}: every training label is {classes[0]}; a classifier needs at "
+                        f"least two classes in the pool")
+    for split, part in (("test", data.test), ("validation", data.val)):
+        unseen = [] if part is None else np.setdiff1d(np.unique(part.y), classes)
+        if len(unseen):
+            shown = ", ".join(str(c) for c in unseen[:5]) + (", ..." if len(unseen) > 5 else "")
+            raise DataError(f"dataset {name}: {split} labels {shown} never occur in the training pool "
+                            f"(pool classes {classes.min()}..{classes.max()}); train and {split} must share "
+                            f"class ids")

@@ -19,6 +19,7 @@ import numpy as np
 
 from cliffbench.contract import DataBundle, Dataset, Split
 from cliffbench.datasets.base import resolve_size, split_off
+from cliffbench.datasets.fingerprint import tree_fingerprint
 from cliffbench.errors import ConfigError, DataError, MissingResourceError
 
 
@@ -39,6 +40,16 @@ SPECS = {
     "mnist": Spec("MNIST", {"train": True}, {"train": False}, "MNIST/raw/ (idx files)"),
     "imagenette": Spec("Imagenette", {"split": "train"}, {"split": "val"}, "imagenette2[-320|-160]/{train,val}/<wnid>/"),
 }
+
+
+def _source_files(base) -> Path:
+    """The file or folder a torchvision dataset reads its split from."""
+    for attr in ("_image_root", "raw_folder"):  # Imagenette, MNIST
+        if hasattr(base, attr):
+            return Path(getattr(base, attr))
+    if hasattr(base, "base_folder"):  # CIFAR
+        return Path(base.root) / base.base_folder
+    return Path(base.root) / base.filename  # SVHN
 
 
 def _labels(base) -> np.ndarray:
@@ -103,6 +114,11 @@ class TorchvisionImages(Dataset):
         self.spec, self.root, self.download = SPECS[name], Path(str(root)).expanduser(), bool(download)
         self.val_size, self.split_seed, self.size = val_size, int(split_seed), size
         self.classes = None if classes is None else sorted(int(c) for c in classes)
+        self._fingerprint: str | None = None
+
+    def fingerprint(self) -> str | None:
+        """Sizes, mtimes and names of the files the last :meth:`load` read (cheap for image folders)."""
+        return self._fingerprint
 
     def _open(self, split: str, kwargs: dict[str, Any]):
         import torchvision.datasets as tvd
@@ -136,6 +152,7 @@ class TorchvisionImages(Dataset):
 
     def load(self) -> DataBundle:
         train, test = self._open("train", self.spec.train), self._open("test", self.spec.test)
+        self._fingerprint = tree_fingerprint(sorted({_source_files(train), _source_files(test)}), self.root)
         y_train, y_test = _labels(train), _labels(test)
         train_rows, test_rows = self._rows(y_train), self._rows(y_test)
         n_val = resolve_size(self.val_size, len(train_rows), "dataset.val_size")

@@ -20,11 +20,11 @@ from cliffbench.methods.base import split_single_class, test_error
 
 
 class MLPProbe(Method):
-    speed_only = ("device",)
+    speed_only = ("device", "num_threads")
 
     def __init__(self, name: str = "mlp", hidden: list[int] | None = None, lr: float = 1e-3,
                  weight_decay: float = 0.0, batch_size: int = 256, epochs_without_val: int = 100,
-                 min_steps_per_epoch: int = 10, device: str | None = None) -> None:
+                 min_steps_per_epoch: int = 10, device: str | None = None, num_threads: int | None = None) -> None:
         super().__init__(name)
         hidden = [512, 512] if hidden is None else list(hidden)
         if any(int(h) != h or h < 1 for h in hidden):
@@ -37,6 +37,7 @@ class MLPProbe(Method):
         self.hidden, self.lr, self.weight_decay = [int(h) for h in hidden], float(lr), float(weight_decay)
         self.batch_size, self.epochs_without_val, self.device = int(batch_size), int(epochs_without_val), device
         self.min_steps_per_epoch = max(1, int(min_steps_per_epoch))
+        self.num_threads = None if num_threads is None else int(num_threads)
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
         data = ctx.features
@@ -50,7 +51,7 @@ class MLPProbe(Method):
         import torch
 
         from cliffbench.methods.batched_mlp import StackedMLP, TrialBatches
-        from cliffbench.trainer import make_trainer, resolve_device
+        from cliffbench.trainer import cpu_threads, make_trainer, resolve_device
 
         device = resolve_device(self.device, ctx.trainer)
         classify = data.task == "classification"
@@ -77,7 +78,8 @@ class MLPProbe(Method):
                if has_val else None)
         trainer = make_trainer(ctx.trainer, device=device, max_epochs=max_epochs, num_sanity_val_steps=0,
                                limit_val_batches=1.0 if has_val else 0)
-        trainer.fit(model, train, val)
+        with cpu_threads(self.num_threads):
+            trainer.fit(model, train, val)
         model.restore_best()
         model.to(device).eval()
         self.last_model = model  # the latest stacked model, for inspection

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         if fig.suffix == ".png":
             print(f"figure:   {fig}  (+ .pdf)")
     if args.wandb:
-        from cliffbench.report.wandb_run import log_report
+        from cliffbench.loggers.wandb import log_report
 
         where = log_report(res, path, out, project=args.wandb_project)
         hint = f"  (upload later with: wandb sync {where})" if "offline-run" in where else ""

@@ -47,7 +47,10 @@ class PowerLawFit:
             return NAN
         if target <= self.E or self.A <= 0 or self.alpha <= 0:
             return math.inf
-        return float((self.A / (target - self.E)) ** (1.0 / self.alpha))
+        try:
+            return float((self.A / (target - self.E)) ** (1.0 / self.alpha))
+        except OverflowError:  # a nearly flat curve: the target lies beyond any representable n
+            return math.inf
 
     def as_dict(self) -> dict:
         return asdict(self)

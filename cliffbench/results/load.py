@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cliffbench.results.store import CELLS_DIR, IDENTITY_FILE, read_row_file
+from cliffbench.results.store import CELLS_DIR, IDENTITY_FILE, read_identity, read_row_file
 
 CORE_COLUMNS = ["dataset", "backbone", "method", "n", "trial", "seed", "test_error", "status", "message"]
 
@@ -51,7 +51,9 @@ def load(path: str | Path):
         raise FileNotFoundError(f"no results at {path}")
     frames = []
     for ident_path in sorted(path.rglob(f"{CELLS_DIR}/*/{IDENTITY_FILE}")):
-        doc = json.loads(ident_path.read_text())
+        doc = read_identity(ident_path)
+        if doc is None:
+            continue
         rows = [r for f in sorted(ident_path.parent.glob("n*.json")) for r in read_row_file(f)]
         if not rows:
             continue
@@ -78,7 +80,8 @@ def reference_lines(path: str | Path) -> dict[str, float]:
     with several datasets, each name is prefixed by its dataset."""
     found: dict[str, dict[str, float]] = {}
     for ident_path in sorted(Path(path).rglob(f"{CELLS_DIR}/*/{IDENTITY_FILE}")):
-        meta = json.loads(ident_path.read_text()).get("meta", {})
+        doc = read_identity(ident_path)
+        meta = doc.get("meta", {}) if doc else {}
         found.setdefault(meta.get("dataset", "?"), {}).update(meta.get("reference_lines", {}))
     if len(found) == 1:
         return next(iter(found.values()))

@@ -7,14 +7,17 @@ Layout inside a job directory::
 
 Files are never appended to or rewritten: a new file is written to a temporary name and renamed
 into place, so a crash leaves either the whole file or nothing, and any number of processes can
-write into the same directory without locks. Reading takes the union; a cell that appears twice
-(two processes ran the same job) is de-duplicated on load.
+write into the same directory. Reading takes the union; a cell that appears twice is de-duplicated
+on load (the runner's per-n locks keep two processes from computing it twice). Files get the
+permissions the umask allows (shared caches and results stay readable by others). A damaged file
+is reported once, renamed to ``*.damaged`` (kept for inspection) and its cells are recomputed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import uuid
@@ -22,8 +25,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
+log = logging.getLogger("cliffbench")
+
 CELLS_DIR = "cells"
 IDENTITY_FILE = "identity.json"
+DAMAGED_SUFFIX = ".damaged"
 
 
 def config_id(identity: dict[str, Any]) -> str:
@@ -32,12 +38,28 @@ def config_id(identity: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic set-and-restore
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write: Callable[[IO], object], binary: bool = False) -> None:
     """Create ``path`` through ``write(file)`` on a temporary file in the same directory, then an
-    atomic rename: readers see the old file or the whole new one, never a partial write."""
+    atomic rename: readers see the old file or the whole new one, never a partial write. The file
+    gets mode 0666 minus the umask, like a plain ``open`` (a temporary file alone would be 0600)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb" if binary else "w") as fh:
             write(fh)
             fh.flush()
@@ -71,18 +93,25 @@ class CellStore:
         doc = {"identity": identity, "label": label, "meta": meta or {}}
         atomic_write_text(self.dir / IDENTITY_FILE, json.dumps(doc, sort_keys=True, indent=1, default=str))
 
-    def row_files(self) -> list[Path]:
-        return sorted(p for p in self.dir.glob("n*.json"))
+    def row_files(self, n: int | None = None) -> list[Path]:
+        """The row files of every n, or of one ``n``."""
+        return sorted(self.dir.glob("n*.json" if n is None else f"n{int(n):08d}-*.json"))
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, n: int | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for path in self.row_files():
+        for path in self.row_files(n):
             out.extend(read_row_file(path))
         return out
 
-    def finished(self) -> set[tuple[int, int]]:
-        """(n, trial) of every successfully finished cell; failed cells are retried on rerun."""
-        return {(int(r["n"]), int(r["trial"])) for r in self.rows() if r.get("status") == "ok"}
+    def claim(self, grid: Iterable[int]):
+        """Each n of ``grid`` in turn, held under its per-n lock (see :mod:`cliffbench.results.locks`)."""
+        from cliffbench.results.locks import LOCKS_DIR, claim_each
+
+        return claim_each(self.dir / LOCKS_DIR, list(grid))
+
+    def finished(self, n: int | None = None) -> set[tuple[int, int]]:
+        """(n, trial) of every successfully finished cell (of one ``n``); failed cells are retried."""
+        return {(int(r["n"]), int(r["trial"])) for r in self.rows(n) if r.get("status") == "ok"}
 
     def write(self, rows: Iterable[dict[str, Any]]) -> Path | None:
         rows = list(rows)
@@ -93,9 +122,44 @@ class CellStore:
         return path
 
 
-def read_row_file(path: Path) -> list[dict[str, Any]]:
-    """Rows of one file; a file that is not valid JSON (foreign or damaged) is skipped."""
+def set_aside(path: Path, problem: str) -> None:
+    """Rename a damaged file to ``<name>.damaged`` (never deleted) with one warning naming it."""
+    target = path.with_name(path.name + DAMAGED_SUFFIX)
     try:
-        return list(json.loads(path.read_text())["rows"])
-    except (OSError, ValueError, KeyError, TypeError):
+        os.replace(path, target)
+    except FileNotFoundError:  # another reader set it aside first
+        return
+    except OSError as exc:
+        log.warning("damaged results file %s (%s) could not be set aside: %s", path, problem, exc)
+        return
+    log.warning("damaged results file %s (%s): set aside as %s; its cells will be recomputed",
+                path, problem, target.name)
+
+
+def read_row_file(path: Path) -> list[dict[str, Any]]:
+    """Rows of one file; a damaged file (not JSON, no row list) is set aside and yields no rows."""
+    try:
+        rows = json.loads(path.read_text())["rows"]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and "n" in r and "trial" in r for r in rows):
+            raise ValueError("rows are not a list of cells")
+        return rows
+    except FileNotFoundError:
         return []
+    except (ValueError, KeyError, TypeError) as exc:
+        set_aside(path, f"{type(exc).__name__}: {exc}"[:200])
+        return []
+
+
+def read_identity(path: Path) -> dict[str, Any] | None:
+    """An ``identity.json`` document, or None when it is damaged (then set aside with a warning;
+    the next run of that job writes it again)."""
+    try:
+        doc = json.loads(path.read_text())
+        if not isinstance(doc, dict) or not isinstance(doc.get("identity"), dict):
+            raise ValueError("no identity mapping")
+        return doc
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as exc:
+        set_aside(path, f"{type(exc).__name__}: {exc}"[:200])
+        return None
