@@ -110,8 +110,9 @@ def run_cells(method, ctx: JobContext, store: CellStore, grid: list[int], trials
                   f"{ctx.cfg.dataset.name}/{ctx.backbone.name}/{method.name}", progress)
     with bar:
         for n in claim_each(store.dir / LOCKS_DIR, grid):
-            done = store.finished(n)  # again under the lock: another process may have run them
-            pending = [t for t in range(trials) if (n, t) not in done]
+            now = store.finished(n)  # again under the lock: another process may have run them
+            bar.update(sum(1 for _, t in now - done if t < trials))
+            pending = [t for t in range(trials) if (n, t) not in now]
             if not pending:
                 continue
             index = sampler.rows(n, pending)
