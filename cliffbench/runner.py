@@ -67,8 +67,9 @@ def run_cells(method, ctx: JobContext, store, grid: list[int], trials: int, seed
                   f"{ctx.dataset}/{ctx.backbone.name}/{method.name}", progress)
     with bar:
         for n in store.claim(grid):
-            done = store.finished(n)  # again under the lock: another process may have run them
-            pending = [t for t in range(trials) if (n, t) not in done]
+            now = store.finished(n)  # again under the lock: another process may have run them
+            bar.update(sum(1 for _, t in now - done if t < trials))
+            pending = [t for t in range(trials) if (n, t) not in now]
             if not pending:
                 continue
             index = sampler.rows(n, pending)

@@ -84,12 +84,16 @@ def quiet_lightning() -> None:
 @contextmanager
 def cpu_threads(num_threads: int | None) -> Iterator[None]:
     """torch's CPU threads inside the block: ``num_threads``; when None, one thread in a launcher's
-    worker process (several jobs share the cores; more threads only add contention), else unchanged."""
+    worker process (joblib, submitit_local: several jobs share the cores and more threads only add
+    contention), else unchanged."""
+    import os
+
     import torch
 
     from cliffbench.progress import worker_slot
 
-    wanted = num_threads if num_threads else (1 if worker_slot() is not None else None)
+    shared = worker_slot() is not None or "SUBMITIT_LOCAL_JOB_ID" in os.environ
+    wanted = num_threads if num_threads else (1 if shared else None)
     before = torch.get_num_threads()
     if wanted:
         torch.set_num_threads(int(wanted))

@@ -73,3 +73,19 @@ def test_rerun_continues_the_same_wandb_run(compose_cfg, tmp_path, monkeypatch):
     other = tmp_path / "other"
     run_job(compose_cfg(["logger=wandb", "progress=false", "trials=2", "grid.n=[10,20]", "method=linear"]), other)
     assert runs[2].init_kwargs["id"] != runs[0].init_kwargs["id"]
+
+
+def test_trainers_use_one_thread_in_a_launchers_worker(monkeypatch):
+    import torch
+
+    from cliffbench.trainer import cpu_threads
+
+    before = torch.get_num_threads()
+    with cpu_threads(None):
+        assert torch.get_num_threads() == before  # a single job keeps torch's default
+    monkeypatch.setenv("SUBMITIT_LOCAL_JOB_ID", "7")
+    with cpu_threads(None):
+        assert torch.get_num_threads() == 1
+    with cpu_threads(2):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before

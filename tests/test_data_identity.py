@@ -96,3 +96,26 @@ def test_empty_test_split_on_the_command_line_is_one_line(tmp_path):
                   "progress=false", "trials=2")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith("cliffbench: error:") and "X_test has no rows" in res.stderr
+
+
+@pytest.mark.parametrize("name", ["cifar10", "svhn", "mnist", "imagenette"])
+def test_image_dataset_fingerprint_follows_its_files(tmp_path, monkeypatch, compose_cfg, name):
+    import os
+
+    from hydra.utils import instantiate
+
+    from tests import image_fixtures
+
+    root = tmp_path / "data"
+    writer = getattr(image_fixtures, f"write_{name}")
+    writer(root, monkeypatch) if name in ("cifar10", "svhn") else writer(root)
+    extra = ["dataset.size=320px"] if name == "imagenette" else []
+    dataset = instantiate(compose_cfg([f"dataset={name}", "dataset.val_size=5", *extra]).dataset, _convert_="all")
+    dataset.load()
+    first = dataset.fingerprint()
+    dataset.load()
+    assert first and dataset.fingerprint() == first
+    victim = max((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    os.utime(victim, ns=(victim.stat().st_atime_ns, victim.stat().st_mtime_ns + 10**9))
+    dataset.load()
+    assert dataset.fingerprint() != first
