@@ -109,7 +109,7 @@ def _in_multirun() -> bool:
 def _job(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     job_dir = Path(HydraConfig.get().runtime.output_dir)
     (job_dir / "error.txt").unlink(missing_ok=True)

@@ -1,4 +1,6 @@
-"""Hydra callbacks: after a multirun, one table and one figure for the whole sweep."""
+"""Hydra callbacks, registered once in ``conf/hydra/default.yaml``: after a multirun, one table and
+one figure for the whole sweep (``SweepSummary``); after a run or sweep whose config sets
+``figure:`` (the toy presets), the paper-style figure (``PaperFigure``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 
 class SweepSummary(Callback):
@@ -16,7 +18,7 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from cliffbench.results.load import load, reference_lines
-        from cliffbench.summary import format_table, write_outputs
+        from cliffbench.report.summary import format_table, write_outputs
 
         sweep_dir = Path(config.hydra.sweep.dir)
         errors = sorted(sweep_dir.rglob("error.txt"))
@@ -30,3 +32,24 @@ class SweepSummary(Callback):
             for err in errors:
                 print(f"job {err.parent}: {err.read_text().strip()}", file=sys.stderr)
             sys.exit(1)
+
+
+class PaperFigure(Callback):
+    """Draws ``paper_figure.png/pdf`` at the end of a run or sweep when the config's ``figure``
+    is set (its keys are :func:`cliffbench.report.toy_figures.draw_paper_figure`'s options)."""
+
+    def _draw(self, config: DictConfig, out_dir: str) -> None:
+        options = config.get("figure")
+        if not options:
+            return
+        from cliffbench.report.toy_figures import draw_paper_figure
+
+        paths = draw_paper_figure(Path(out_dir), **OmegaConf.to_container(options, resolve=True))
+        if paths:
+            print(f"paper figure:  {paths[0]}")
+
+    def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self._draw(config, config.hydra.run.dir)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self._draw(config, config.hydra.sweep.dir)

@@ -93,7 +93,7 @@ def test_best_validation_weights_are_kept(tmp_path):
 
 def test_finetune_job_on_the_stand_in(tmp_path, compose_cfg):
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     run_job(compose_cfg([*STAND_IN, "method=finetune", "method.lr=1e-3"]), tmp_path / "job")
     df = load(tmp_path / "job")
@@ -104,7 +104,7 @@ def test_finetune_job_on_the_stand_in(tmp_path, compose_cfg):
 
 def test_scratch_job_resnet18_on_digits(tmp_path, compose_cfg):
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     run_job(compose_cfg(["method=scratch", "dataset.classes=[5,6]", "dataset.test_size=30",
                          "dataset.val_size=10", "logger=none", "progress=false",
@@ -117,7 +117,7 @@ def test_scratch_job_resnet18_on_digits(tmp_path, compose_cfg):
 
 def test_scratch_backbone_arch_is_random_init_of_that_backbone(tmp_path, compose_cfg):
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     run_job(compose_cfg([*STAND_IN, "method=scratch", "method.arch=backbone"]), tmp_path / "job")
     assert (load(tmp_path / "job")["status"] == "ok").all()
@@ -134,7 +134,7 @@ def test_small_resnet18_keeps_small_images_resolution():
 
 @pytest.mark.parametrize("method", ["finetune", "scratch"])
 def test_needs_validation_set_and_trainable_backbone(tmp_path, compose_cfg, method):
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     with pytest.raises(ConfigError, match="validation set"):
         run_job(compose_cfg([*STAND_IN, f"method={method}", "dataset.val_size=0"]), tmp_path / "a")
@@ -146,7 +146,7 @@ def test_needs_validation_set_and_trainable_backbone(tmp_path, compose_cfg, meth
 def test_finetune_tiny_open_clip_on_cifar_images(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
     """Raw PIL images through open_clip's own preprocessing; the readout init reads the cached features."""
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
     from tests.image_fixtures import write_cifar10
 
     write_cifar10(tmp_path / "data", monkeypatch)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from cliffbench.atomic import atomic_write, atomic_write_text  # noqa: F401 - re-exported for callers
 
 CELLS_DIR = "cells"
 IDENTITY_FILE = "identity.json"
@@ -30,27 +30,6 @@ def config_id(identity: dict[str, Any]) -> str:
     """A short stable hash of a job's identity config."""
     blob = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def atomic_write(path: Path, write: Callable[[IO], object], binary: bool = False) -> None:
-    """Create ``path`` through ``write(file)`` on a temporary file in the same directory, then an
-    atomic rename: readers see the old file or the whole new one, never a partial write."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
-    atomic_write(path, lambda fh: fh.write(text))
 
 
 def _json_default(value: Any) -> Any:

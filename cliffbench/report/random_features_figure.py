@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cliffbench.toy_figures import save
+from cliffbench.report.plotting import save_figure
 
 
 def slope(x, y) -> float:
@@ -108,4 +108,4 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
         ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
-    return save(fig, out_base)
+    return save_figure(fig, out_base)
