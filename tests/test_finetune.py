@@ -10,7 +10,7 @@ import torch
 
 from cliffbench.contract import TrainerSettings
 from cliffbench.errors import ConfigError
-from cliffbench.methods.finetune import probe_readout
+from cliffbench.methods.trained.finetune import probe_readout
 from tests.test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 STAND_IN = ["backbone=digits_cnn_0to4", "backbone.epochs=1", "dataset.classes=[5,6,7,8,9]",
@@ -50,7 +50,7 @@ def test_initialised_classifier_predicts_like_the_probe(tmp_path):
 
     from cliffbench.backbones.digits_cnn import DigitsCNN
     from cliffbench.datasets.digits import Digits
-    from cliffbench.methods.image_training import ImageClassifier
+    from cliffbench.methods.trained.image_training import ImageClassifier
 
     enc = DigitsCNN(epochs=1).build({"cache_dir": str(tmp_path)})
     X, y = Digits(classes=[5, 6, 7]).arrays()
@@ -70,9 +70,9 @@ def test_best_validation_weights_are_kept(tmp_path):
     """The returned module's validation loss is the best one seen during the fit."""
     import torch.nn.functional as F
 
-    from cliffbench.methods.scratch import SmallImageInput
+    from cliffbench.methods.trained.scratch import SmallImageInput
     from cliffbench.datasets.digits import Digits
-    from cliffbench.methods.image_training import ImageClassifier, TrainData, fit_classifier
+    from cliffbench.methods.trained.image_training import ImageClassifier, TrainData, fit_classifier
 
     X, y = Digits(classes=[0, 1, 2]).arrays()
     pos = y.astype(np.int64)
@@ -125,7 +125,7 @@ def test_scratch_backbone_arch_is_random_init_of_that_backbone(tmp_path, compose
 
 
 def test_small_resnet18_keeps_small_images_resolution():
-    from cliffbench.methods.scratch import small_resnet18
+    from cliffbench.methods.trained.scratch import small_resnet18
 
     net = small_resnet18(1)
     assert net.conv1.stride == (1, 1) and isinstance(net.maxpool, torch.nn.Identity)

@@ -12,7 +12,7 @@ import cliffbench
 from cliffbench.closed_forms import f5_error
 from cliffbench.contract import Backbone
 from cliffbench.datasets.toy_gaussian import ToyGaussian
-from cliffbench.methods.mean_classifier import MeanClassifier, mean_weights
+from cliffbench.methods.toys.mean_classifier import MeanClassifier, mean_weights
 
 
 def test_f2_closed_form_matches_a_test_set():

@@ -10,8 +10,8 @@ from tests.toy_helpers import errors_by_n, make_ctx
 
 import cliffbench
 from cliffbench.datasets.toy_harmonic import HarmonicFunction, ToyHarmonic
-from cliffbench.methods.bandwidth_regulariser import BandwidthRegulariser, basis_frequencies, nneg
-from cliffbench.methods.harmonic_net import HarmonicNet
+from cliffbench.methods.toys.bandwidth_regulariser import BandwidthRegulariser, basis_frequencies, nneg
+from cliffbench.methods.toys.harmonic_net import HarmonicNet
 
 
 def test_nneg_keeps_one_of_each_pair():

@@ -11,8 +11,8 @@ from tests.toy_helpers import errors_by_n, loglog_slope, make_ctx
 import cliffbench
 from cliffbench.datasets.toy_linreg import ToyLinearRegression
 from cliffbench.errors import ConfigError
-from cliffbench.methods.least_squares import LeastSquares, min_norm_least_squares, ridge
-from cliffbench.methods.nearest_neighbour import NearestNeighbourRegression
+from cliffbench.methods.toys.least_squares import LeastSquares, min_norm_least_squares, ridge
+from cliffbench.methods.toys.nearest_neighbour import NearestNeighbourRegression
 from cliffbench.sampling import trial_subsets
 
 
