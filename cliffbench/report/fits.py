@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,9 +48,6 @@ class PowerLawFit:
         if target <= self.E or self.A <= 0 or self.alpha <= 0:
             return math.inf
         return float((self.A / (target - self.E)) ** (1.0 / self.alpha))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

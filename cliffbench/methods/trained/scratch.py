@@ -29,7 +29,7 @@ class SmallImageInput:
     def __call__(self, x: Any):
         import torch
 
-        from cliffbench.backbones.inputs import to_pil
+        from cliffbench.image_inputs import to_pil
 
         if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating) and self.size is None:
             arr = x.astype(np.float32)  # already in [0, 1] (e.g. the digits)
