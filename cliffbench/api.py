@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from cliffbench.contract import Backbone, DataBundle, Dataset, Method, TrainerSettings
-from cliffbench.errors import ConfigError
 from cliffbench.report.summary import finish_job
-from cliffbench.runner import fill_cells, prepare_job, run_cells
+from cliffbench.runner import check_task, check_trials, fill_cells, prepare_job, run_cells
 from cliffbench.sampling import make_grid
 
 
@@ -63,13 +62,12 @@ def run(method: Method, data: Dataset | DataBundle, *, grid: Sequence[int] | Non
     from cliffbench.contract import JobContext
     from cliffbench.trainer import as_settings
 
+    check_trials(trials)
     raw = data.load() if isinstance(data, Dataset) else data
-    if raw.task not in method.tasks:
-        raise ConfigError(f"method={method.name} does not support {raw.task}")
-    if not isinstance(trials, int) or trials < 1:
-        raise ConfigError(f"trials must be a positive integer, got {trials!r}")
+    name = getattr(data, "name", "data")
+    check_task(method, raw, name)
     n_grid = make_grid(list(grid) if grid is not None else None, pool_size=len(raw.pool))
-    ctx = JobContext(raw, backbone or Identity(), dataset=getattr(data, "name", "data"),
+    ctx = JobContext(raw, backbone or Identity(), dataset=name,
                      trainer=as_settings(trainer if trainer is not None else {"accelerator": "cpu"}),
                      paths=dict(paths or {}), progress=progress)
     store = _Rows()

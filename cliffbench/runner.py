@@ -25,11 +25,15 @@ from cliffbench.sampling import SubsetSampler, make_grid, trial_seed
 log = logging.getLogger("cliffbench")
 
 
-def _check_trials(cfg: DictConfig) -> int:
-    trials = cfg.trials
+def check_trials(trials: Any) -> int:
     if not isinstance(trials, int) or trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {trials!r}")
     return trials
+
+
+def check_task(method, raw, dataset: str) -> None:
+    if raw.task not in method.tasks:
+        raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset})")
 
 
 def _outcome_row(o: Outcome, batch: CellBatch, seed: int, seconds: float) -> dict[str, Any]:
@@ -134,11 +138,10 @@ def prepare_job(cfg: DictConfig, job_dir: str | Path) -> Job:
     Raises :class:`CliffbenchError` on user errors."""
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
-    trials = _check_trials(cfg)
+    trials = check_trials(cfg.trials)
     dataset, backbone, method, logger = (build(cfg[g]) for g in ("dataset", "backbone", "method", "logger"))
     raw = dataset.load()
-    if raw.task not in method.tasks:
-        raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset.name})")
+    check_task(method, raw, dataset.name)
     grid = make_grid(cfg.grid.n, cfg.grid.min, cfg.grid.max, cfg.grid.num, pool_size=len(raw.pool))
     ctx = context(cfg, raw, backbone, job_dir)
     store = CellStore(job_dir, job_identity(cfg), label=cfg.get("label"), meta=raw.meta)
