@@ -39,8 +39,8 @@ def run(args) -> None:
 
     from cliffbench.datasets.base import DataBundle, Split
     from cliffbench.methods.base import CellBatch
-    from cliffbench.methods.knn import KNNProbe
-    from cliffbench.methods.linear import LinearProbe
+    from cliffbench.methods.probes.knn import KNNProbe
+    from cliffbench.methods.probes.linear.linear import LinearProbe
 
     warnings.filterwarnings("ignore")
     if args.threads:

@@ -177,7 +177,7 @@ class JobRecord:
 def _job(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     catch_signals()
     job_dir = Path(HydraConfig.get().runtime.output_dir)

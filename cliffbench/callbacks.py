@@ -1,6 +1,8 @@
-"""Hydra callbacks: after a multirun, one table and one figure for the whole sweep, built from the
-cells this request asked for (its jobs, their grid and trials) - never from older runs of other
-jobs or other trial counts that share the sweep directory."""
+"""Hydra callbacks, registered once in ``conf/hydra/default.yaml``: after a multirun, one table and
+one figure for the whole sweep (``SweepSummary``), built from the cells this request asked for (its
+jobs, their grid and trials) - never from older runs of other jobs or other trial counts that share
+the sweep directory; after a run or sweep whose config sets ``figure:`` (the toy presets), the
+paper-style figure (``PaperFigure``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from cliffbench.app import JobRecord
 
@@ -63,8 +65,8 @@ class SweepSummary(Callback):
         os.environ[JobRecord.ENV] = self.token  # the jobs (also in launcher workers) read it
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from cliffbench.report.summary import format_table, write_outputs
         from cliffbench.results.load import reference_lines
-        from cliffbench.summary import format_table, write_outputs
 
         sweep_dir = Path(config.hydra.sweep.dir)
         if self.token is None or not sweep_dir.exists():
@@ -83,3 +85,24 @@ class SweepSummary(Callback):
             print(f"job {job_dir}: {problem}", file=sys.stderr)
         if problems:
             sys.exit(1)
+
+
+class PaperFigure(Callback):
+    """Draws ``paper_figure.png/pdf`` at the end of a run or sweep when the config's ``figure``
+    is set (its keys are :func:`cliffbench.report.toy_figures.draw_paper_figure`'s options)."""
+
+    def _draw(self, config: DictConfig, out_dir: str) -> None:
+        options = config.get("figure")
+        if not options:
+            return
+        from cliffbench.report.toy_figures import draw_paper_figure
+
+        paths = draw_paper_figure(Path(out_dir), **OmegaConf.to_container(options, resolve=True))
+        if paths:
+            print(f"paper figure:  {paths[0]}")
+
+    def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self._draw(config, config.hydra.run.dir)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self._draw(config, config.hydra.sweep.dir)

@@ -31,6 +31,7 @@ class RootSchema:
     trainer: Any = None
     logger: Any = MISSING
     paths: Any = MISSING
+    figure: Any = None  # options of the paper-style figure (cliffbench.report.toy_figures), or none
 
 
 def register() -> None:

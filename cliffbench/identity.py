@@ -19,7 +19,7 @@ from cliffbench.contract import TrainerSettings
 
 # Keys of the root config that never change a cell's result.
 GLOBAL_SPEED_ONLY = ("name", "label", "trials", "progress", "logger", "paths", "hydra", "experiment",
-                     "grid.n", "grid.min", "grid.max", "grid.num")
+                     "figure", "debug", "grid.n", "grid.min", "grid.max", "grid.num")
 PLUGIN_GROUPS = ("dataset", "backbone", "method")
 
 

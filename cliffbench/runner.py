@@ -1,12 +1,14 @@
 """Runs one job: one (dataset, backbone, method) over the n-grid x trials, cell rows persisted as
-they finish, then the job's table, figure and logger output. :func:`run_cells` is the n x trial
-loop, shared with the in-memory entry point :func:`cliffbench.api.run`."""
+they finish. :func:`run_cells` is the n x trial loop, shared with the in-memory entry point
+:func:`cliffbench.api.run`; the job's end (table, figure, logger) belongs to the report and is
+called by :func:`cliffbench.api.run_job`."""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,15 @@ from cliffbench.sampling import SubsetSampler, make_grid, trial_seed
 log = logging.getLogger("cliffbench")
 
 
-def _check_trials(cfg: DictConfig) -> int:
-    trials = cfg.trials
+def check_trials(trials: Any) -> int:
     if not isinstance(trials, int) or trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {trials!r}")
     return trials
+
+
+def check_task(method, raw, dataset: str) -> None:
+    if raw.task not in method.tasks:
+        raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset})")
 
 
 def _outcome_row(o: Outcome, batch: CellBatch, seed: int, seconds: float) -> dict[str, Any]:
@@ -109,42 +115,53 @@ def build(node: DictConfig):
         raise
 
 
-def run_job(cfg: DictConfig, job_dir: str | Path, on_plan=None) -> Path:
-    """Run one job into ``job_dir`` and return it. Raises :class:`CliffbenchError` on user errors.
-    ``on_plan({"config_id", "grid", "trials"})`` is called once the job knows its cells."""
-    from cliffbench.summary import finish_job, n_stats
+@dataclass
+class Job:
+    """One job, built from its config and ready to fill its cells."""
 
+    method: Any
+    logger: Any
+    ctx: JobContext
+    store: CellStore
+    grid: list[int]
+    trials: int
+    seed: int
+    sampling: str
+    progress: bool
+
+
+def context(cfg: DictConfig, raw, backbone, job_dir: Path | None = None) -> JobContext:
+    """The narrow job context plugins see, from the composed config."""
+    paths = cfg.get("paths")
+    return JobContext(raw, backbone, dataset=str(cfg.dataset.name),
+                      trainer=TrainerSettings.from_mapping(cfg.get("trainer")),
+                      paths=OmegaConf.to_container(paths, resolve=True) if paths is not None else {},
+                      progress=bool(cfg.get("progress", False)), job_dir=job_dir)
+
+
+def prepare_job(cfg: DictConfig, job_dir: str | Path) -> Job:
+    """Build dataset, backbone, method and logger, load the data, check the grid, open the store.
+    Raises :class:`CliffbenchError` on user errors."""
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
-    trials = _check_trials(cfg)
+    trials = check_trials(cfg.trials)
     dataset, backbone, method, logger = (build(cfg[g]) for g in ("dataset", "backbone", "method", "logger"))
     raw = dataset.load()
     check_bundle(raw, dataset.name)
-    if raw.task not in method.tasks:
-        raise ConfigError(f"method={method.name} does not support {raw.task} (dataset={dataset.name})")
+    check_task(method, raw, dataset.name)
     grid = make_grid(cfg.grid.n, cfg.grid.min, cfg.grid.max, cfg.grid.num, pool_size=len(raw.pool))
+    ctx = context(cfg, raw, backbone, job_dir)
     identity = job_identity(cfg)
     if dataset.fingerprint() is not None:  # data read from disk: its content is part of the identity
         identity["dataset"]["fingerprint"] = dataset.fingerprint()
     store = CellStore(job_dir, identity, label=cfg.get("label"), meta=raw.meta)
-    if on_plan is not None:
-        on_plan({"config_id": store.config_id, "grid": grid, "trials": trials})
-    ctx = JobContext(raw, backbone, dataset=dataset.name, trainer=TrainerSettings.from_mapping(cfg.get("trainer")),
-                     paths=OmegaConf.to_container(cfg.paths, resolve=True), progress=bool(cfg.progress),
-                     job_dir=job_dir)
-    logger.start(cfg, job_dir, store.config_id)
-    exit_code = 1
-    try:
-        log.info("job %s: grid %s x %d trials -> %s", store.config_id, grid, trials, job_dir)
-        if method.needs_features:
-            ctx.features  # noqa: B018 - extract once, before any cell, so extraction errors end the job
-        run_cells(method, ctx, store, grid, trials, int(cfg.seed), cfg.grid.sampling, bool(cfg.progress),
-                  on_n=lambda n: logger.log_n(n, n_stats(store.rows(n), trials)))
-        finish_job(store, cfg, job_dir, raw.meta, logger, grid, trials)
-        exit_code = 0
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (errors.Interrupted)
-        exit_code = getattr(exc, "exit_code", 130)
-        raise
-    finally:
-        logger.finish(exit_code)
-    return job_dir
+    return Job(method, logger, ctx, store, grid, trials, int(cfg.seed), str(cfg.grid.sampling), bool(cfg.progress))
+
+
+def fill_cells(job: Job, on_n=None) -> None:
+    """Extract features once when the method needs them, then run every pending cell (``on_n(n)``
+    after each n that ran)."""
+    log.info("job %s: grid %s x %d trials -> %s", job.store.config_id, job.grid, job.trials, job.ctx.job_dir)
+    if job.method.needs_features:
+        job.ctx.features  # noqa: B018 - extract once, before any cell, so extraction errors end the job
+    run_cells(job.method, job.ctx, job.store, job.grid, job.trials, job.seed, job.sampling, job.progress, on_n)

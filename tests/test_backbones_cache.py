@@ -31,7 +31,7 @@ def _features(cache_dir: Path) -> dict[str, np.ndarray]:
 def test_extract_then_cache_hit_without_building_then_probes(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
     from cliffbench.backbones.open_clip_model import OpenClip
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     write_cifar10(tmp_path / "data", monkeypatch)
     built = []
@@ -67,7 +67,7 @@ def test_extract_then_cache_hit_without_building_then_probes(tmp_path, monkeypat
 
 
 def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     write_cifar10(tmp_path / "data", monkeypatch)
     run_job(compose_cfg(_overrides(tiny_clip, "knn")), tmp_path / "a")

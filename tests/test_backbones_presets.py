@@ -37,8 +37,6 @@ def test_paper_presets_compose(compose_cfg, preset):
     cfg = compose_cfg([f"experiment={preset}"], hydra_cfg=True)
     assert cfg.trials == 50
     params = {k: str(v).split(",") for k, v in cfg.hydra.sweeper.params.items()}
-    if "mlp" in params.get("method", []) and not (CONF / "method" / "mlp.yaml").exists():
-        params["method"].remove("mlp")  # the MLP probe lives on another branch until merged
     for key, values in params.items():  # every option of the sweep composes (not the whole product)
         for value in values:
             job = compose_cfg([f"experiment={preset}", f"{key}={value}"])

@@ -10,7 +10,7 @@ import torch
 
 from cliffbench.contract import TrainerSettings
 from cliffbench.errors import ConfigError
-from cliffbench.methods.finetune import probe_readout
+from cliffbench.methods.trained.finetune import probe_readout
 from tests.test_backbones_models import tiny_clip  # noqa: F401 - fixture
 
 STAND_IN = ["backbone=digits_cnn_0to4", "backbone.epochs=1", "dataset.classes=[5,6,7,8,9]",
@@ -50,7 +50,7 @@ def test_initialised_classifier_predicts_like_the_probe(tmp_path):
 
     from cliffbench.backbones.digits_cnn import DigitsCNN
     from cliffbench.datasets.digits import Digits
-    from cliffbench.methods.image_training import ImageClassifier
+    from cliffbench.methods.trained.image_training import ImageClassifier
 
     enc = DigitsCNN(epochs=1).build({"cache_dir": str(tmp_path)})
     X, y = Digits(classes=[5, 6, 7]).arrays()
@@ -70,9 +70,9 @@ def test_best_validation_weights_are_kept(tmp_path):
     """The returned module's validation loss is the best one seen during the fit."""
     import torch.nn.functional as F
 
-    from cliffbench.methods.scratch import SmallImageInput
+    from cliffbench.methods.trained.scratch import SmallImageInput
     from cliffbench.datasets.digits import Digits
-    from cliffbench.methods.image_training import ImageClassifier, TrainData, fit_classifier
+    from cliffbench.methods.trained.image_training import ImageClassifier, TrainData, fit_classifier
 
     X, y = Digits(classes=[0, 1, 2]).arrays()
     pos = y.astype(np.int64)
@@ -93,7 +93,7 @@ def test_best_validation_weights_are_kept(tmp_path):
 
 def test_finetune_job_on_the_stand_in(tmp_path, compose_cfg):
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     run_job(compose_cfg([*STAND_IN, "method=finetune", "method.lr=1e-3"]), tmp_path / "job")
     df = load(tmp_path / "job")
@@ -104,7 +104,7 @@ def test_finetune_job_on_the_stand_in(tmp_path, compose_cfg):
 
 def test_scratch_job_resnet18_on_digits(tmp_path, compose_cfg):
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     run_job(compose_cfg(["method=scratch", "dataset.classes=[5,6]", "dataset.test_size=30",
                          "dataset.val_size=10", "logger=none", "progress=false",
@@ -117,7 +117,7 @@ def test_scratch_job_resnet18_on_digits(tmp_path, compose_cfg):
 
 def test_scratch_backbone_arch_is_random_init_of_that_backbone(tmp_path, compose_cfg):
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     run_job(compose_cfg([*STAND_IN, "method=scratch", "method.arch=backbone"]), tmp_path / "job")
     assert (load(tmp_path / "job")["status"] == "ok").all()
@@ -125,7 +125,7 @@ def test_scratch_backbone_arch_is_random_init_of_that_backbone(tmp_path, compose
 
 
 def test_small_resnet18_keeps_small_images_resolution():
-    from cliffbench.methods.scratch import small_resnet18
+    from cliffbench.methods.trained.scratch import small_resnet18
 
     net = small_resnet18(1)
     assert net.conv1.stride == (1, 1) and isinstance(net.maxpool, torch.nn.Identity)
@@ -134,7 +134,7 @@ def test_small_resnet18_keeps_small_images_resolution():
 
 @pytest.mark.parametrize("method", ["finetune", "scratch"])
 def test_needs_validation_set_and_trainable_backbone(tmp_path, compose_cfg, method):
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
 
     with pytest.raises(ConfigError, match="validation set"):
         run_job(compose_cfg([*STAND_IN, f"method={method}", "dataset.val_size=0"]), tmp_path / "a")
@@ -146,7 +146,7 @@ def test_needs_validation_set_and_trainable_backbone(tmp_path, compose_cfg, meth
 def test_finetune_tiny_open_clip_on_cifar_images(tmp_path, monkeypatch, compose_cfg, tiny_clip):  # noqa: F811
     """Raw PIL images through open_clip's own preprocessing; the readout init reads the cached features."""
     from cliffbench.results import load
-    from cliffbench.runner import run_job
+    from cliffbench.api import run_job
     from tests.image_fixtures import write_cifar10
 
     write_cifar10(tmp_path / "data", monkeypatch)

@@ -17,8 +17,9 @@ GROUPS = ("method", "backbone", "dataset")
 
 def _job(compose_cfg, *overrides):
     """(job directory, config_id) of a single run with these overrides."""
-    run_dir = OmegaConf.select(compose_cfg(list(overrides), hydra_cfg=True), "hydra.run.dir")
-    return run_dir, config_id(job_identity(compose_cfg(list(overrides))))
+    cfg = compose_cfg(list(overrides), hydra_cfg=True)
+    run_dir = OmegaConf.select(cfg, "hydra.run.dir")
+    return run_dir, config_id(job_identity(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])))
 
 
 def _changed(value):
@@ -48,12 +49,19 @@ def test_every_declared_speed_only_key_exists_and_leaves_dir_and_identity_alone(
         base_overrides.append("dataset.path=/nowhere.npz")
     cfg = compose_cfg(base_overrides)
     declared = plugin_speed_only(cfg[group])
-    base = _job(compose_cfg, *base_overrides)
     changed = [f"{group}.{key}={_changed(cfg[group][key])}" for key in declared if key in cfg[group]]
     assert len(changed) == len(declared), f"{group}={option} declares speed-only keys its config lacks"
-    changed += ["trainer.num_workers=3", "trainer.enable_progress_bar=true", "trials=2", "grid.num=3"]
-    assert _job(compose_cfg, *base_overrides, *changed) == base
-    assert _job(compose_cfg, *base_overrides, "seed=5") != base
+    if changed:
+        assert _job(compose_cfg, *base_overrides, *changed) == _job(compose_cfg, *base_overrides)
+
+
+def test_global_and_trainer_speed_only_keys_keep_the_job_and_result_keys_do_not(compose_cfg):
+    base = _job(compose_cfg, "method=mlp")
+    changed = ["trainer.num_workers=3", "trainer.enable_progress_bar=true", "trials=2", "grid.num=3",
+               "progress=false", "label=x", "paths.cache_dir=/elsewhere"]
+    assert _job(compose_cfg, "method=mlp", *changed) == base
+    for key in ("seed=5", "trainer.patience=3", "grid.sampling=iid", "dataset.classes=[0,1]"):
+        assert _job(compose_cfg, "method=mlp", key) != base, key
 
 
 def test_identity_and_dirname_use_the_same_list(compose_cfg):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from cliffbench.methods.line_search import MoreThuente
+from cliffbench.methods.probes.linear.line_search import MoreThuente
 
 FUNCTIONS = {  # phi(a) along a descent direction: (phi, phi')
     "quadratic far": (lambda a: (a - 30.0) ** 2, lambda a: 2 * (a - 30.0)),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cliffbench.datasets.base import DataBundle, Split
-from cliffbench.methods.knn import KNNProbe
+from cliffbench.methods.probes.knn import KNNProbe
 from tests.probe_data import context, digits_bundle, nested_batches
 
 

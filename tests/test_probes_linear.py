@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from cliffbench.methods.linear import LinearProbe, sklearn_objective
+from cliffbench.methods.probes.linear.linear import LinearProbe, sklearn_objective
 from tests.probe_data import context, digits_bundle, nested_batches, outcomes
 
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from cliffbench.methods.linear import LinearProbe
-from cliffbench.methods.logreg_reparam import Reparametrised, diagonal_scale, principal_axes, span_design
-from cliffbench.methods.logreg_solver import FeaturePool, GatheredDesign, PooledDesign, Problems
+from cliffbench.methods.probes.linear.linear import LinearProbe
+from cliffbench.methods.probes.linear.logreg_reparam import Reparametrised, diagonal_scale, principal_axes, span_design
+from cliffbench.methods.probes.linear.logreg_solver import FeaturePool, GatheredDesign, PooledDesign, Problems
 from tests.probe_data import context, digits_bundle, nested_batches, outcomes
 
 f64 = torch.float64

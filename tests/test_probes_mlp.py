@@ -7,7 +7,7 @@ import torch
 
 from cliffbench.datasets.base import DataBundle, Split
 from cliffbench.methods.base import CellBatch
-from cliffbench.methods.mlp import MLPProbe
+from cliffbench.methods.probes.mlp import MLPProbe
 from tests.probe_data import context, outcomes
 
 
@@ -75,7 +75,7 @@ def test_predicts_only_classes_present_in_the_subset():
     import numpy as np
 
     from cliffbench.methods.base import CellBatch
-    from cliffbench.methods.mlp import MLPProbe
+    from cliffbench.methods.probes.mlp import MLPProbe
 
     rng = np.random.default_rng(0)
     centers = np.eye(4, 6) * 6

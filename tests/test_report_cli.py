@@ -118,7 +118,8 @@ def test_plot_draws_reference_curve_and_linear_axis_at_zero(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cliffbench.plotting import plot_curves, reference_curves, style_error_axes
+    from cliffbench.report.bands import reference_curves
+    from cliffbench.report.plotting import plot_curves, style_error_axes
 
     df = frame(lambda n: 0.8 * (n < 300), trials=5).assign(reference_error=lambda d: 0.8 * (d["n"] < 300))
     refs = reference_curves(df)

@@ -9,7 +9,7 @@ import numpy as np
 
 from cliffbench.methods.base import Method, Outcome
 from cliffbench.results import load
-from cliffbench.runner import run_job
+from cliffbench.api import run_job
 
 
 class FailsAtN(Method):
@@ -153,7 +153,7 @@ def test_wandb_run_finishes_with_failure_code_on_error(compose_cfg, tmp_path, mo
 
     runs = []
     monkeypatch.setattr(wandb, "init", lambda **kw: runs.append(FakeRun(**kw)) or runs[-1])
-    monkeypatch.setattr("cliffbench.summary.finish_job", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    monkeypatch.setattr("cliffbench.api.finish_job", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
     cfg = compose_cfg(["logger=wandb", "progress=false", "trials=1", "grid.n=[10]"])
     with pytest.raises(OSError):
         run_job(cfg, tmp_path)

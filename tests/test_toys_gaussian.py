@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.special import ndtr
-from tests.toy_helpers import make_ctx, run_grid
+from tests.toy_helpers import errors_by_n, make_ctx
 
-from cliffbench.contract import Backbone
+import cliffbench
 from cliffbench.closed_forms import f5_error
+from cliffbench.contract import Backbone
 from cliffbench.datasets.toy_gaussian import ToyGaussian
-from cliffbench.methods.mean_classifier import MeanClassifier, mean_weights
+from cliffbench.methods.toys.mean_classifier import MeanClassifier, mean_weights
 
 
 def test_f2_closed_form_matches_a_test_set():
@@ -35,20 +36,17 @@ def test_exact_and_test_set_paths_agree(tmp_path):
             return data
 
     data = ToyGaussian(d=20, s=1.0, pool_size=3000, test_size=100_000)
-    exact_ctx = make_ctx(data, tmp_path)
-    test_ctx = make_ctx(data, tmp_path)
-    test_ctx.backbone = Copy("copy")
-    exact = run_grid(MeanClassifier(), exact_ctx, [5, 50], trials=4)
-    sampled = run_grid(MeanClassifier(), test_ctx, [5, 50], trials=4)
+    exact = errors_by_n(cliffbench.run(MeanClassifier(), data, grid=[5, 50], trials=4))
+    sampled = errors_by_n(cliffbench.run(MeanClassifier(), data, grid=[5, 50], trials=4, backbone=Copy("copy")))
     for n in (5, 50):
         np.testing.assert_allclose(sampled[n], exact[n], atol=0.006)  # 1e5 test points: s.e. ~1.5e-3
 
 
 def test_median_follows_f5_for_large_d(tmp_path):
     d, s = 400, 1.0
-    ctx = make_ctx(ToyGaussian(d=d, s=s, pool_size=20_000, test_size=10), tmp_path)
     grid = [10, 100, 400, 2000]
-    errs = run_grid(MeanClassifier(), ctx, grid, trials=200)
+    errs = errors_by_n(cliffbench.run(MeanClassifier(), ToyGaussian(d=d, s=s, pool_size=20_000, test_size=10),
+                                      grid=grid, trials=200))
     for n in grid:
         # F.5 replaces χ²_{d−1} and ε by their typical values; for d = 400 that is accurate to
         # O(1/sqrt(d)) in the argument of Φ, i.e. well below 0.01 in error. The median of 200 trials

@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tests.toy_helpers import make_ctx, run_grid
+from tests.toy_helpers import errors_by_n, make_ctx
 
+import cliffbench
 from cliffbench.datasets.toy_harmonic import HarmonicFunction, ToyHarmonic
-from cliffbench.methods.bandwidth_regulariser import BandwidthRegulariser, basis_frequencies, nneg
-from cliffbench.methods.harmonic_net import HarmonicNet
+from cliffbench.methods.toys.bandwidth_regulariser import BandwidthRegulariser, basis_frequencies, nneg
+from cliffbench.methods.toys.harmonic_net import HarmonicNet
 
 
 def test_nneg_keeps_one_of_each_pair():
@@ -65,8 +66,8 @@ def test_penalty_is_differentiable_and_fixed_points_are_reused():
 def test_harmonic_net_fits_and_is_seeded(tmp_path):
     ctx = make_ctx(ToyHarmonic(pool_size=500, val_size=128, test_size=500), tmp_path, patience=2)
     plain = HarmonicNet(hidden=[16, 16, 16], lr=1e-2, max_steps=80, val_every=20)
-    a = run_grid(plain, ctx, [200], trials=1)[200]
-    b = run_grid(plain, ctx, [200], trials=1)[200]
+    a = errors_by_n(cliffbench.run(plain, ctx.raw, grid=[200], trials=1, trainer=ctx.trainer))[200]
+    b = errors_by_n(cliffbench.run(plain, ctx.raw, grid=[200], trials=1, trainer=ctx.trainer))[200]
     np.testing.assert_allclose(a, b, rtol=1e-5)
     assert np.all(a < 1.0)  # ‖h‖² = 1 is the error of predicting 0
     reg = HarmonicNet(hidden=[16, 16, 16], lr=3e-3, max_steps=40, val_every=20,

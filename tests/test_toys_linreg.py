@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.toy_helpers import loglog_slope, make_ctx, run_grid
+from tests.toy_helpers import errors_by_n, loglog_slope, make_ctx
 
+import cliffbench
 from cliffbench.datasets.toy_linreg import ToyLinearRegression
 from cliffbench.errors import ConfigError
-from cliffbench.methods.least_squares import LeastSquares, min_norm_least_squares, ridge
-from cliffbench.methods.nearest_neighbour import NearestNeighbourRegression
+from cliffbench.methods.toys.least_squares import LeastSquares, min_norm_least_squares, ridge
+from cliffbench.methods.toys.nearest_neighbour import NearestNeighbourRegression
 from cliffbench.sampling import trial_subsets
 
 
@@ -44,8 +45,8 @@ def test_estimators_match_scikit_learn():
 
 def test_noiseless_least_squares_cliff_at_n_equals_d(tmp_path):
     d = 5
-    ctx = make_ctx(ToyLinearRegression(d=d, sigma=0.0, pool_size=2000, test_size=100), tmp_path)
-    errs = run_grid(LeastSquares(), ctx, [1, 2, 3, 4, 5, 6, 20, 200], trials=20)
+    data = ToyLinearRegression(d=d, sigma=0.0, pool_size=2000, test_size=100)
+    errs = errors_by_n(cliffbench.run(LeastSquares(), data, grid=[1, 2, 3, 4, 5, 6, 20, 200], trials=20))
     # Below d the min-norm solution misses the component of v outside the span of n random
     # directions, E = 1 - n/d (0.2 at n=4); exact solves of a consistent system leave only rounding
     # (~1e-28 for these condition numbers), so 1e-18 separates "zero" from any real error.
@@ -70,9 +71,9 @@ def test_closed_form_error_matches_a_test_set(tmp_path):
 
 def test_nearest_neighbour_power_law_slope(tmp_path):
     d = 5
-    ctx = make_ctx(ToyLinearRegression(d=d, sigma=0.0, pool_size=100_000, test_size=5000), tmp_path)
+    data = ToyLinearRegression(d=d, sigma=0.0, pool_size=100_000, test_size=5000)
     grid = [1000, 2000, 4000, 8000]
-    errs = run_grid(NearestNeighbourRegression(), ctx, grid, trials=6)
+    errs = errors_by_n(cliffbench.run(NearestNeighbourRegression(), data, grid=grid, trials=6))
     slope = loglog_slope(grid, [np.median(errs[n]) for n in grid])
     # Theory (Györfi et al. Thm 6.2): -2/d = -0.4 asymptotically. With Gaussian inputs the
     # nearest-neighbour distance converges slowly in the tails, so at n ~ 10^3-10^4 the measured
@@ -86,7 +87,7 @@ def test_nearest_neighbour_matches_scikit_learn(tmp_path):
     data = ToyLinearRegression(d=3, sigma=0.2, pool_size=300, test_size=500)
     ctx = make_ctx(data, tmp_path)
     v = np.asarray(ctx.raw.meta["linear_teacher"]["v"])
-    errs = run_grid(NearestNeighbourRegression(), ctx, [40], trials=1)
+    errs = errors_by_n(cliffbench.run(NearestNeighbourRegression(), ctx.raw, grid=[40], trials=1))
     idx = trial_subsets([40], pool_size=300, seed=0, trial=0)[40]
     pred = KNeighborsRegressor(1).fit(ctx.raw.pool.X[idx], ctx.raw.pool.y[idx]).predict(ctx.raw.test.X)
     expected = np.mean((pred - ctx.raw.test.X @ v) ** 2) + 0.04
@@ -97,10 +98,12 @@ def test_optimal_ridge_removes_the_double_descent_peak(tmp_path):
     d, sigma = 100, 0.1
     ctx = make_ctx(ToyLinearRegression(d=d, sigma=sigma, pool_size=5000, test_size=100), tmp_path)
     grid = [50, 80, 100, 125, 200, 400]
-    ls = {n: np.median(e) for n, e in run_grid(LeastSquares(), ctx, grid, trials=15).items()}
+    ls = {n: np.median(e) for n, e in errors_by_n(cliffbench.run(LeastSquares(), ctx.raw, grid=grid,
+                                                                 trials=15)).items()}
     rd_method = LeastSquares(name="ridge", lam="optimal")
     assert rd_method.resolve_lam(ctx) == pytest.approx(d * sigma**2)  # = 1, the paper's value
-    rd = {n: np.median(e) for n, e in run_grid(rd_method, ctx, grid, trials=15).items()}
+    rd = {n: np.median(e) for n, e in errors_by_n(cliffbench.run(rd_method, ctx.raw, grid=grid,
+                                                                 trials=15)).items()}
     # Least squares: E‖ŵ−v‖² = σ² d/(n−d−1) above d (0.02 at n=200) and ~‖v‖²(1−n/d) + σ² n/(d−n−1)
     # below (0.24 at n=80, 0.04 at n=125); at n = d the expectation is infinite (the smallest
     # singular value of X is ~1/sqrt(d)) and the median is ~2: a peak several times its neighbours.

@@ -9,7 +9,7 @@ from tests.toy_helpers import loglog_slope, make_ctx
 
 from cliffbench.datasets.toy_random_features import ToyRandomFeatures
 from cliffbench.methods.base import CellBatch
-from cliffbench.methods.random_features import RandomFeatureStudent, student_losses
+from cliffbench.methods.toys.random_features import RandomFeatureStudent, student_losses
 from cliffbench.sampling import trial_seed, trial_subsets
 
 

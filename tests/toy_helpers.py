@@ -1,29 +1,23 @@
-"""Helpers for the toy tests: run a method over an n-grid without the CLI."""
+"""Helpers for the toy tests: a job context on the toy data, and errors per n from ``cliffbench.run``."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from cliffbench.backbones.identity import Identity
-from cliffbench.contract import CellBatch, JobContext, TrainerSettings
-from cliffbench.sampling import trial_seed, trial_subsets
+from cliffbench.contract import JobContext, TrainerSettings
 
 
 def make_ctx(dataset, tmp_path, **trainer) -> JobContext:
+    """The context the runner gives a method on ``dataset`` (identity backbone, CPU)."""
     return JobContext(dataset.load(), Identity(), dataset=dataset.name, job_dir=tmp_path,
                       trainer=TrainerSettings(accelerator="cpu", **trainer))
 
 
-def run_grid(method, ctx: JobContext, grid, trials: int, seed: int = 0) -> dict[int, np.ndarray]:
-    """{n: test errors of trials 0..trials-1}, subsets drawn as the runner draws them."""
-    out = {}
-    for n in grid:
-        index = np.stack([trial_subsets([n], pool_size=len(ctx.raw.pool), seed=seed, trial=t)[n]
-                          for t in range(trials)])
-        batch = CellBatch(n, np.arange(trials), np.array([trial_seed(seed, t) for t in range(trials)]), index)
-        errors = {o.trial: o.test_error for outs in method.run(batch, ctx) for o in outs}
-        out[n] = np.array([errors[t] for t in range(trials)])
-    return out
+def errors_by_n(df) -> dict[int, np.ndarray]:
+    """{n: test errors of trials 0, 1, ...} of the rows ``cliffbench.run`` returned (all ok)."""
+    assert (df["status"] == "ok").all(), df.loc[df["status"] != "ok", "message"].tolist()
+    return {int(n): rows.sort_values("trial")["test_error"].to_numpy() for n, rows in df.groupby("n")}
 
 
 def loglog_slope(ns, values) -> float:

@@ -35,7 +35,7 @@ class DigitsInput:
     def __call__(self, x: Any):
         import torch
 
-        from cliffbench.backbones.inputs import to_pil
+        from cliffbench.image_inputs import to_pil
 
         arr = np.asarray(x) if isinstance(x, np.ndarray) else None
         if arr is None or arr.shape != (SIDE, SIDE) or not np.issubdtype(arr.dtype, np.floating):

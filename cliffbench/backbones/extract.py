@@ -32,7 +32,7 @@ def extract_features(encoder, X: Any, *, settings=None, batch_size: int = 256,
     import torch
     from torch.utils.data import DataLoader
 
-    from cliffbench.backbones.inputs import Preprocessed
+    from cliffbench.image_inputs import Preprocessed
     from cliffbench.trainer import make_trainer, uses_gpu
 
     if len(X) == 0:

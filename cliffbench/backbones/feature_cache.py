@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cliffbench.results.store import atomic_write, atomic_write_text
+from cliffbench.atomic import atomic_write, atomic_write_text
 
 log = logging.getLogger("cliffbench")
 

@@ -21,7 +21,7 @@ def _transform(processor):
     """torchvision equivalent of a transformers image processor (resize, crop, scale, normalise)."""
     import torchvision.transforms as T
 
-    from cliffbench.backbones.inputs import RGB
+    from cliffbench.image_inputs import RGB
 
     def hw(size):
         if isinstance(size, int):

@@ -32,7 +32,7 @@ class Timm(TorchBackbone):
         import torchvision.transforms as T
         from timm.data import create_transform, resolve_data_config
 
-        from cliffbench.backbones.inputs import RGB
+        from cliffbench.image_inputs import RGB
 
         if not timm.is_model(self.model):
             raise ConfigError(f"backbone.model={self.model!r} is not a timm model (see timm.list_models())")

@@ -21,7 +21,7 @@ from cliffbench.report.tables import (
     markdown,
     summary_table,
 )
-from cliffbench.results.store import atomic_write_text
+from cliffbench.atomic import atomic_write_text
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _pairs(curves, compare, baseline) -> list[tuple[int, int]]:
 def analyze(df, settings: Settings | None = None, reference_lines: dict[str, float] | None = None,
             targets=None, compare=None, baseline=None) -> ReportResult:
     """All tables, no files."""
-    from cliffbench.plotting import curve_stats
+    from cliffbench.report.bands import curve_stats
 
     settings = settings or Settings()
     curves = build_curves(df)
@@ -106,7 +106,7 @@ def report(df, out_dir: str | Path | None = None, *, settings: Settings | None =
     res.text = _text(res)
     if out_dir is None:
         return res
-    from cliffbench.plotting import plot_curves
+    from cliffbench.report.plotting import plot_curves
     from cliffbench.report.figures import plot_fits
 
     out = Path(out_dir)

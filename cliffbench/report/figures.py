@@ -1,5 +1,5 @@
 """The report's figures: ``curves`` (the paper-style overview of all curves, via
-``cliffbench.plotting``) and ``fits``: one panel per curve with its median and min-max band, the
+``cliffbench.report.plotting``) and ``fits``: one panel per curve with its median and min-max band, the
 power-law fit (solid over the fit range, dashed where extrapolated), the BNSL fit (dotted), cliff
 intervals shaded, the curve's ``reference_error`` (dashed, if any) and the reference lines."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cliffbench.plotting import draw_reference_lines, save_figure, style_error_axes
+from cliffbench.report.plotting import draw_reference_lines, save_figure, style_error_axes
 from cliffbench.report.analyze import CurveReport
 
 

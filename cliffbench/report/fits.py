@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,9 +51,6 @@ class PowerLawFit:
             return float((self.A / (target - self.E)) ** (1.0 / self.alpha))
         except OverflowError:  # a nearly flat curve: the target lies beyond any representable n
             return math.inf
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

@@ -17,7 +17,7 @@ import numpy as np
 
 from cliffbench.errors import ConfigError
 from cliffbench.contract import CellBatch, JobContext, Method, Outcome
-from cliffbench.methods.least_squares import single_threaded
+from cliffbench.methods.toys.least_squares import single_threaded
 
 
 

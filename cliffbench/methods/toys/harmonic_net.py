@@ -3,8 +3,8 @@ MSE, optionally plus λ × the Monte-Carlo bandwidth penalty of App. E, trained 
 
 Minibatches of ``batch_size`` (all n samples when n is smaller) are drawn epoch by epoch from a
 seeded permutation; the validation MSE is checked every ``val_every`` steps and training stops after
-``trainer.patience`` checks without improvement (or at ``max_steps``); the weights with the lowest
-validation MSE are kept. Test error = MSE on the test split. Device and precision follow
+``trainer.patience`` checks without improvement (or at ``max_steps``, capped by ``trainer.max_steps``);
+the weights with the lowest validation MSE are kept. Test error = MSE on the test split. Device and precision follow
 ``trainer.*`` (the toy presets pick ``trainer=cpu``: tiny nets run fastest there).
 """
 
@@ -116,17 +116,18 @@ class HarmonicNet(Method):
         import torch
         from torch.utils.data import DataLoader, TensorDataset
 
-        from cliffbench.methods.bandwidth_regulariser import BandwidthRegulariser
+        from cliffbench.methods.toys.bandwidth_regulariser import BandwidthRegulariser
         from cliffbench.trainer import early_stopping, make_trainer
 
         torch.manual_seed(seed)
         regulariser = BandwidthRegulariser(dim=X.shape[1], **self.bandwidth) if self.bandwidth else None
         model = _module(mlp(X.shape[1], self.hidden), self.lr, regulariser, seed)
         Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-        stream = MinibatchStream(Xt, yt, self.batch_size, self.max_steps, seed)
+        steps = self.max_steps if ctx.trainer.max_steps < 0 else min(self.max_steps, ctx.trainer.max_steps)
+        stream = MinibatchStream(Xt, yt, self.batch_size, steps, seed)
         val_batches = DataLoader(TensorDataset(torch.as_tensor(val.X, dtype=torch.float32),
                                                torch.as_tensor(val.y, dtype=torch.float32)), batch_size=len(val.y))
-        trainer = make_trainer(ctx.trainer, max_epochs=1, max_steps=self.max_steps, val_check_interval=self.val_every,
+        trainer = make_trainer(ctx.trainer, max_epochs=1, max_steps=steps, val_check_interval=self.val_every,
                                check_val_every_n_epoch=None, num_sanity_val_steps=0,
                                callbacks=[early_stopping(ctx.trainer, check_on_train_epoch_end=False)])
         trainer.fit(model, train_dataloaders=stream, val_dataloaders=val_batches)

@@ -66,7 +66,7 @@ class KNNProbe(Method):
 
     def _neighbours(self, data, ctx):
         """The pool order around each test point, built once per features object."""
-        from cliffbench.methods.neighbours import PoolNeighbours
+        from cliffbench.methods.probes.neighbours import PoolNeighbours
         from cliffbench.trainer import resolve_device
 
         key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size, self.max_memory_gb)

@@ -29,7 +29,7 @@ class SmallImageInput:
     def __call__(self, x: Any):
         import torch
 
-        from cliffbench.backbones.inputs import to_pil
+        from cliffbench.image_inputs import to_pil
 
         if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating) and self.size is None:
             arr = x.astype(np.float32)  # already in [0, 1] (e.g. the digits)
@@ -72,7 +72,7 @@ class Scratch(Method):
     def _network(self, ctx: JobContext):
         """(make_trunk, trunk output dim, preprocess)."""
         if self.arch == "backbone":
-            from cliffbench.methods.finetune import check_trainable
+            from cliffbench.methods.trained.finetune import check_trainable
 
             check_trainable(self.name, ctx)
             template = ctx.backbone.build(ctx.paths, random_init=True)
@@ -84,7 +84,7 @@ class Scratch(Method):
         return (lambda: small_resnet18(channels)), 512, preprocess
 
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
-        from cliffbench.methods.image_training import ImageClassifier, train_trials
+        from cliffbench.methods.trained.image_training import ImageClassifier, train_trials
 
         make_trunk, dim, preprocess = self._network(ctx)
         n_classes = len(np.unique(ctx.raw.pool.y))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from cliffbench.methods.logreg_solver import FeaturePool, GatheredDesign, Problems
+from cliffbench.methods.probes.linear.logreg_solver import FeaturePool, GatheredDesign, Problems
 
 
 @dataclass

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from cliffbench.backbones.inputs import Preprocessed
+from cliffbench.image_inputs import Preprocessed
 from cliffbench.contract import TrainerSettings
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from cliffbench.contract import CellBatch, JobContext, Method, Outcome
 from cliffbench.methods.base import test_error
-from cliffbench.methods.least_squares import linear_teacher
+from cliffbench.methods.toys.least_squares import linear_teacher
 
 
 

@@ -50,7 +50,7 @@ class MLPProbe(Method):
     def _train(self, batch: CellBatch, data, ctx) -> list[Outcome]:
         import torch
 
-        from cliffbench.methods.batched_mlp import StackedMLP, TrialBatches
+        from cliffbench.methods.probes.batched_mlp import StackedMLP, TrialBatches
         from cliffbench.trainer import cpu_threads, make_trainer, resolve_device
 
         device = resolve_device(self.device, ctx.trainer)

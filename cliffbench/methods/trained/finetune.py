@@ -56,7 +56,7 @@ class Finetune(Method):
     def run(self, batch: CellBatch, ctx: JobContext) -> Iterator[list[Outcome]]:
         import copy
 
-        from cliffbench.methods.image_training import ImageClassifier, train_trials
+        from cliffbench.methods.trained.image_training import ImageClassifier, train_trials
 
         check_trainable(self.name, ctx)
         raw, feats = ctx.raw, ctx.features

@@ -80,7 +80,7 @@ class LinearProbe(Method):
         if data.task == "classification":
             yield self._run_logistic(batch, data, device)
         else:
-            from cliffbench.methods.linear_regression import fit_least_squares
+            from cliffbench.methods.probes.linear.linear_regression import fit_least_squares
 
             yield fit_least_squares(batch, data, self.ridge, device)
 
@@ -114,8 +114,8 @@ class LinearProbe(Method):
         pool's principal axes (an exact change of variables, see :mod:`logreg_reparam`)."""
         import torch
 
-        from cliffbench.methods.logreg_reparam import principal_axes
-        from cliffbench.methods.logreg_solver import FeaturePool
+        from cliffbench.methods.probes.linear.logreg_reparam import principal_axes
+        from cliffbench.methods.probes.linear.logreg_solver import FeaturePool
 
         key = (id(data), str(device), self.solver)
         if self._pool_cache is None or self._pool_cache[0] != key:
@@ -131,8 +131,8 @@ class LinearProbe(Method):
     def _run_logistic(self, batch: CellBatch, data, device) -> list[Outcome]:
         import torch
 
-        from cliffbench.methods.logreg_reparam import span_design
-        from cliffbench.methods.logreg_solver import GatheredDesign, PooledDesign, Problems, solve
+        from cliffbench.methods.probes.linear.logreg_reparam import span_design
+        from cliffbench.methods.probes.linear.logreg_solver import GatheredDesign, PooledDesign, Problems, solve
 
         classes = np.unique(data.pool.y)
         y_pool = np.searchsorted(classes, data.pool.y)
@@ -212,7 +212,7 @@ class LinearProbe(Method):
         preconditioned at the starting point ``x0`` (flat weights on the rotated pool)."""
         import torch
 
-        from cliffbench.methods.logreg_reparam import Reparametrised, diagonal_scale
+        from cliffbench.methods.probes.linear.logreg_reparam import Reparametrised, diagonal_scale
 
         T, (r, _) = len(x0), prob.shape
         plain = Reparametrised(prob, torch.ones(T, r + 1, 1, dtype=torch.float64, device=x0.device),

@@ -247,7 +247,7 @@ def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: floa
         f_new, g_new = fa.clone(), ga.clone()
         searches = None
         if wolfe:
-            from cliffbench.methods.line_search import MoreThuente
+            from cliffbench.methods.probes.linear.line_search import MoreThuente
 
             searches = [MoreThuente(a, b, c) for a, b, c in zip(fa.tolist(), gd.tolist(), step.tolist())]
         for _ in range(maxls):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cliffbench.toy_figures import save
+from cliffbench.report.plotting import save_figure
 
 
 def slope(x, y) -> float:
@@ -30,6 +30,19 @@ def _line(ax, x, y, style, label, colour=None):
     keep = y > 0  # a mean excess can dip below 0 where it is pure noise; log axes cannot show it
     s = slope(x[keep], y[keep])
     ax.plot(x[keep], y[keep], style, color=colour, markersize=3, label=f"{label} (slope {s:.2f})")
+
+
+AXIS_LABELS = {"D": "D (dataset size)", "P": "P (student features)"}
+
+
+def _variance_panel(ax, t, fixed: str, values, axis: str, excess: str, title: str) -> None:
+    """For each value of ``fixed``: the mean ``excess`` vs ``axis`` where ``axis`` >= 4 x the value."""
+    for i, v in enumerate(values):
+        cur = t[(t[fixed] == v) & (t[axis] >= 4 * v)]
+        if len(cur) >= 2:
+            _line(ax, cur[axis], cur[excess], "o-", f"{fixed}={v}", f"C{i}")
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(AXIS_LABELS[axis])
 
 
 def regime_tables(df):
@@ -52,13 +65,8 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
     alpha = float(df["dataset.alpha"].iloc[0]) if "dataset.alpha" in df else float("nan")
     Ps, Ds = sorted(t["P"].unique()), sorted(t["D"].unique())
     fig, axes = plt.subplots(2, 3, figsize=(14, 8), constrained_layout=True)
-    ax = axes[0, 0]
-    for i, P in enumerate(Ps):
-        cur = t[(t["P"] == P) & (t["D"] >= 4 * P)]
-        if len(cur) >= 2:
-            _line(ax, cur["D"], cur["excess_P"], "o-", f"P={P}", f"C{i}")
-    ax.set_title("variance-limited, D ≫ P: L − L(P) (theory slope −1)", fontsize=9)
-    ax.set_xlabel("D (dataset size)")
+    _variance_panel(axes[0, 0], t, "P", Ps, "D", "excess_P",
+                    "variance-limited, D ≫ P: L − L(P) (theory slope −1)")
     ax = axes[0, 1]
     S = int(df["dataset.S"].iloc[0]) if "dataset.S" in df else max(Ds)
     full = t[t["D"] <= S / 4].groupby("D")["all_features"].median()
@@ -76,13 +84,8 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
     _line(ax, cur["P"], cur["loss"], "o-", f"L(D={big_D}, P)", "C0")
     ax.set_title(f"resolution-limited, P ≪ D (theory slope −α = {-alpha:g})", fontsize=9)
     ax.set_xlabel("P (student features)")
-    ax = axes[1, 1]
-    for i, D in enumerate(Ds[:2]):
-        cur = t[(t["D"] == D) & (t["P"] >= 4 * D)]
-        if len(cur) >= 2:
-            _line(ax, cur["P"], cur["excess_D"], "o-", f"D={D}", f"C{i}")
-    ax.set_title("variance-limited, P ≫ D: L − L(D) (theory slope −1)", fontsize=9)
-    ax.set_xlabel("P (student features)")
+    _variance_panel(axes[1, 1], t, "D", Ds[:2], "P", "excess_D",
+                    "variance-limited, P ≫ D: L − L(D) (theory slope −1)")
     ax = axes[0, 2]
     for i, p in enumerate([v for v in Ps if v in Ds][1::2]):
         by_D = t[t["P"] == p].sort_values("D")
@@ -108,4 +111,4 @@ def draw_random_features(df, out_base: Path, *, title: str = "", fixed_n: int | 
         ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
-    return save(fig, out_base)
+    return save_figure(fig, out_base)

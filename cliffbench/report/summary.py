@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from cliffbench.plotting import curve_stats, plot_curves
-from cliffbench.results.store import atomic_write_text
+from cliffbench.report.bands import curve_stats
+from cliffbench.report.plotting import plot_curves
+from cliffbench.atomic import atomic_write_text
 
 log = logging.getLogger("cliffbench")
 
