@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cliffbench.results import load
-from cliffbench.runner import run_job
+from cliffbench.api import run_job
 from tests.conftest import run_cli
 
 

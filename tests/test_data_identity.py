@@ -9,7 +9,7 @@ import pytest
 from cliffbench.datasets.features import FeaturesFile
 from cliffbench.errors import DataError
 from cliffbench.results import load
-from cliffbench.runner import run_job
+from cliffbench.api import run_job
 from tests.conftest import run_cli
 
 

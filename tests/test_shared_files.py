@@ -13,7 +13,7 @@ import pytest
 from cliffbench.backbones.feature_cache import FeatureCache
 from cliffbench.results import CellStore, load
 from cliffbench.results.store import atomic_write
-from cliffbench.runner import run_job
+from cliffbench.api import run_job
 
 
 @pytest.fixture
