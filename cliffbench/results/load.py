@@ -118,6 +118,17 @@ def reference_lines(path: str | Path) -> dict[str, float]:
     return out
 
 
+def known_floors(path: str | Path) -> dict[str, float]:
+    """``{config_id: error floor}`` for the jobs under ``path`` whose dataset knows the lowest
+    error any method can reach (``meta.known_floor``: a Bayes error, a noise level)."""
+    out = {}
+    for ident_path in sorted(Path(path).rglob(f"{CELLS_DIR}/*/{IDENTITY_FILE}")):
+        floor = json.loads(ident_path.read_text()).get("meta", {}).get("known_floor")
+        if isinstance(floor, dict) and floor.get("value") is not None:
+            out[ident_path.parent.name] = float(floor["value"])
+    return out
+
+
 def format_keys(keys: dict[str, Any]) -> str:
     """``{"dataset.d": 100, "dataset.s": 1.0}`` -> ``d=100, s=1`` (full dotted names where the
     last parts would clash)."""

@@ -1,0 +1,72 @@
+"""The default n-range of the power-law fit: the part of the large-n tail that is asymptotic.
+
+``E + A n^-alpha`` describes a curve only once it has left any cliff and any pre-asymptotic bend
+(least squares at d = 100 has local exponent n / (n - d - 1): 1.47 at n = 316, 1.11 at n = 1000).
+A fit over a tail that still bends returns an effective exponent with an interval that excludes
+the true one, and may push E below a known floor.
+
+Rule. Candidates are the tails [n_k, n_max] inside the upper half of the grid in log n (n >= the
+geometric midpoint, at least ``MIN_TAIL_POINTS`` points), longest first. For each, with E the known
+floor (or, without one, the E fitted on that tail), the local exponent of the excess y - E is
+measured as the log-log chord over the lower half of the tail and over its upper half. The tail is
+asymptotic when the two differ by at most ``STABLE`` (10%) of the larger one. The first (longest)
+asymptotic tail is the fit range; when none is, the shortest tail is used and the note says the
+rule cannot tell (the fitted alpha is then an effective exponent of that range).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cliffbench.report.fits import MIN_TAIL_POINTS, default_fit_range, fit_power_law
+
+STABLE = 0.10
+
+
+def half_exponents(n: np.ndarray, y: np.ndarray, E: float) -> tuple[float, float]:
+    """Local exponents -d log(y - E) / d log n as chords over the lower and the upper half of n."""
+    keep = np.isfinite(y) & (y - E > 0)
+    n, excess = n[keep], y[keep] - E
+    if len(n) < 3:
+        return math.nan, math.nan
+    mid = int(np.argmin(np.abs(np.log(n) - 0.5 * (np.log(n[0]) + np.log(n[-1])))))
+    mid = min(max(mid, 1), len(n) - 2)
+
+    def chord(a, b):
+        return -(math.log(excess[b]) - math.log(excess[a])) / (math.log(n[b]) - math.log(n[a]))
+
+    return chord(0, mid), chord(mid, len(n) - 1)
+
+
+def asymptotic_fit_range(n, y, floor: float | None = None) -> tuple[float, float, str]:
+    """(n_lo, n_hi, note) of the default fit range for median curve ``y`` on grid ``n`` (see the
+    module docstring); ``floor`` is the known floor E, if any."""
+    n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(y) & (y > 0)
+    if floor is not None:
+        ok &= y > floor
+    n_ok, y_ok = n[ok], y[ok]
+    lo, hi = default_fit_range(n_ok if len(n_ok) else n)
+    if len(n_ok) < MIN_TAIL_POINTS or math.isnan(lo):
+        return lo, hi, ""
+    starts = [k for k in range(len(n_ok) - MIN_TAIL_POINTS + 1) if n_ok[k] >= lo]
+    last = ""
+    for k in starts:
+        E = floor
+        if E is None:
+            fit = fit_power_law(n_ok[k:], y_ok[k:], quick=True)
+            if not fit.ok:
+                continue
+            E = fit.E
+        a_low, a_high = half_exponents(n_ok[k:], y_ok[k:], E)
+        if not (math.isfinite(a_low) and math.isfinite(a_high)):
+            continue
+        last = f"local exponent {a_low:.2f} (lower half) vs {a_high:.2f} (upper half)"
+        if abs(a_low - a_high) <= STABLE * max(abs(a_low), abs(a_high), 1e-12):
+            return float(n_ok[k]), float(n_ok[-1]), f"asymptotic tail: {last}"
+    k = starts[-1] if starts else max(len(n_ok) - MIN_TAIL_POINTS, 0)
+    why = f"{last} on the shortest tail" if last else "no tail could be measured"
+    return float(n_ok[k]), float(n_ok[-1]), (f"cannot tell whether the tail is asymptotic ({why}); "
+                                             "alpha is an effective exponent of this range")
