@@ -62,11 +62,17 @@ def linreg_errors(d: int, sigma: float, grid, trials: int, lam: float = 0.0, see
     for t in range(trials):
         X = rng.standard_normal((grid[-1], d))
         y = X @ v + sigma * rng.standard_normal(grid[-1])
-        for n in grid:
+        gram, xty, done = np.zeros((d, d)), np.zeros(d), 0
+        for n in grid:  # running X^T X and X^T y over the nested samples
+            gram += X[done:n].T @ X[done:n]
+            xty += X[done:n].T @ y[done:n]
+            done = n
             if lam > 0:
-                w = np.linalg.solve(X[:n].T @ X[:n] + lam * np.eye(d), X[:n].T @ y[:n])
-            else:
+                w = np.linalg.solve(gram + lam * np.eye(d), xty)
+            elif n < 2 * d:  # near and below n = d the normal equations are ill-conditioned
                 w = np.linalg.lstsq(X[:n], y[:n], rcond=None)[0]
+            else:
+                w = np.linalg.solve(gram, xty)
             out[n][t] = np.sum((w - v) ** 2) + sigma**2
     return out
 

@@ -27,7 +27,7 @@ class Settings:
     seed: int = 0
     level: float = 0.05                 # significance level of the cliff tests
     correction: str = "holm"            # holm | bh
-    min_slope_change: float = 0.1
+    min_slope_change: float = 0.02   # calibrated: benchmarks/cliff_calibration.py
     floor: float | None = None          # error floor for logs (None: the metric's resolution)
     widths: tuple[int, ...] = (1, 2)
     known_floors: dict[str, float] = field(default_factory=dict)  # config_id -> E fixed in the fit

@@ -36,8 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--level", type=float, default=0.05, help="significance level of cliff tests (default 0.05)")
     p.add_argument("--correction", choices=["holm", "bh"], default="holm",
                    help="multiple-testing correction of cliff tests (default holm)")
-    p.add_argument("--min-slope-change", type=float, default=0.1,
-                   help="smallest log-log slope change counted as a cliff (default 0.1)")
+    p.add_argument("--min-slope-change", type=float, default=0.02,
+                   help="smallest log-log slope change counted as a cliff (default 0.02, calibrated on "
+                        "the toys' exact curves and pure power laws: docs/report.md)")
     p.add_argument("--error-floor", type=float,
                    help="errors below this count as this in log space (default: the metric's resolution)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")

@@ -128,7 +128,7 @@ def concavity_tests(curve: Curve, widths=(1, 2), floor: float | None = None, cor
 
 
 def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float | None = None,
-                  correction: str = "holm", min_slope_change: float = 0.1):
+                  correction: str = "holm", min_slope_change: float = 0.02):
     """The curve's cliffs (merged significant concave windows) and the table of all window tests."""
     floor = curve.resolution if floor is None else floor
     tests = concavity_tests(curve, widths, floor, correction)

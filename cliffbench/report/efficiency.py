@@ -79,7 +79,7 @@ def n_to_reach(curve: Curve, fit: PowerLawFit, boot: Bootstrap, target: float) -
         lo, hi = min(lo, bracket[0]), max(hi, bracket[1])
     trials = int(curve.trials.max()) if len(curve.n) else 0
     if not len(draws) and trials < MIN_TRIALS_CI:
-        how += f"; no CI: too few trials ({trials}; a bootstrap CI needs >= {MIN_TRIALS_CI})"
+        how += f"; no CI: too few trials ({trials}) for a bootstrap CI, needs >= {MIN_TRIALS_CI}"
     return {"n": n_star, "n_lo": lo, "n_hi": hi, "how": how, "draws": draws, "bracket": bracket}
 
 

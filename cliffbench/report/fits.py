@@ -102,7 +102,7 @@ def _select(n, y, n_min, n_max):
     return n[keep], y[keep], int((np.isfinite(y) & (y <= 0)).sum())
 
 
-def _least_squares(residual, starts, lower, upper, max_nfev: int = 400):
+def _least_squares(residual, starts, lower, upper, max_nfev: int = 400, jac=None):
     from scipy.optimize import least_squares
 
     best = None
@@ -111,7 +111,8 @@ def _least_squares(residual, starts, lower, upper, max_nfev: int = 400):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                res = least_squares(residual, x0, bounds=(lower, upper), method="trf", max_nfev=max_nfev)
+                res = least_squares(residual, x0, jac=jac or "2-point", bounds=(lower, upper), method="trf",
+                                    max_nfev=max_nfev)
             except (ValueError, FloatingPointError):
                 continue
         if np.all(np.isfinite(res.fun)) and (best is None or res.cost < best.cost):
@@ -161,6 +162,14 @@ def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None,
     def residual(p):
         return model_log(p) - logy
 
+    def jacobian(p):  # d model_log / d p, analytic (the fit is ~10x faster than with differences)
+        m = model_log(p)
+        share = np.exp(scale + p[0] - p[1] * (x - x_ref) - m)  # the power-law term's share of the model
+        cols = [share, -share * (x - x_ref)]
+        if not fixed:
+            cols.append(ymin * np.exp(-m))
+        return np.stack(cols, axis=1)
+
     lower, upper = np.array([-50.0, 0.0, 0.0]), np.array([50.0, 6.0, 1.0])
     if fixed:
         lower, upper = lower[:2], upper[:2]
@@ -180,7 +189,7 @@ def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None,
                 # A_ref such that the model is the data's geometric mean at the centre
                 gap = max(1.0 - u * math.exp(math.log(ymin) - scale), 1e-12)
                 starts.append([math.log(gap), a, u])
-    best = _least_squares(residual, starts, lower, upper)
+    best = _least_squares(residual, starts, lower, upper, jac=jacobian)
     if best is None:
         out.reason = "optimizer failed from every start"
         return out
@@ -229,6 +238,17 @@ def fit_bnsl(n, y, n_min: float | None = None, n_max: float | None = None) -> BN
     def residual(p):
         return _bnsl_log(x, absolute(p)) - logy
 
+    def jacobian(p):
+        log_b, c0, c1, log_d, log_f, _ = absolute(p)
+        f = math.exp(log_f)
+        z = (x - log_d) / f
+        soft, sig = np.logaddexp(0.0, z), 0.5 * (1 + np.tanh(0.5 * z))  # log(1 + e^z) and its slope
+        u = log_b - c0 * x - c1 * f * soft
+        m = _bnsl_log(x, absolute(p))
+        du = np.exp(u - m)  # share of the broken power law in the model
+        return np.stack([du, -x * du, -f * soft * du, c1 * sig * du, -c1 * f * (soft - z * sig) * du,
+                         ymin * np.exp(-m)], axis=1)
+
     # Starts: the break at each quartile of log n, the slopes before/after it from the data's
     # chords, a gentle or a steep extra bend.
     starts = []
@@ -240,7 +260,7 @@ def fit_bnsl(n, y, n_min: float | None = None, n_max: float | None = None) -> BN
         for bend in (max(c_after - c0, 0.2), 3.0):
             c0s = float(np.clip(c0, lower[1], upper[1]))
             starts.append([float(logy[0] + c0s * x[0]), c0s, bend, log_d, math.log(0.3), 0.0])
-    best = _least_squares(residual, starts, lower, upper, max_nfev=200)
+    best = _least_squares(residual, starts, lower, upper, max_nfev=200, jac=jacobian)
     if best is None:
         out.reason = "optimizer failed from every start"
         return out

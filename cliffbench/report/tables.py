@@ -19,7 +19,7 @@ def _interval(cliffs) -> str:
 def _ci_note(rep: CurveReport) -> str:
     trials = int(rep.curve.trials.max()) if len(rep.curve.n) else 0
     if not len(rep.boot.medians) and trials < MIN_TRIALS_CI:
-        return f"no CI: too few trials ({trials}; a bootstrap CI needs >= {MIN_TRIALS_CI})"
+        return f"no CI: too few trials ({trials}) for a bootstrap CI, needs >= {MIN_TRIALS_CI}"
     return ""
 
 
