@@ -96,8 +96,12 @@ def plot_curves(df, out_base: str | Path, *, title: str = "",
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from cliffbench.report.curves import snap_zeros_frame
+    from cliffbench.report.labels import distinct_labels
+
+    df = snap_zeros_frame(df)  # ~1e-30 rounding noise of an exact 0 is drawn as 0
     stats = curve_stats(df, ("config_id",))
-    labels = df.drop_duplicates("config_id").set_index("config_id")["label"] if "label" in df else {}
+    labels = distinct_labels(df) if "label" in df else {}
     references = reference_curves(df) if references is None else references
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
     shown = [stats[["min", "median"]].to_numpy().ravel()]
@@ -110,6 +114,10 @@ def plot_curves(df, out_base: str | Path, *, title: str = "",
         label = label_of[cid]
         ax.fill_between(cur["n"], cur["min"], cur["max"], color=colour, alpha=0.2, linewidth=0)
         ax.plot(cur["n"], cur["median"], "o-", color=colour, markersize=3, label=label)
+        gone = groups[cid].loc[groups[cid]["median"].isna(), "n"]
+        if len(gone):  # n whose cells all failed: an x on the bottom edge instead of a silent gap
+            ax.plot(gone, np.full(len(gone), 0.03), "x", color=colour, transform=ax.get_xaxis_transform(),
+                    label=f"{label}: no ok cell")
         if cid in references:
             n_ref, y_ref = references[cid]
             ax.plot(n_ref, y_ref, "--", color=colour, linewidth=1.2, label=f"{label}: reference")

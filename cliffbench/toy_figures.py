@@ -63,7 +63,11 @@ def draw_curves(df, out_base: Path, metas: dict[str, dict[str, Any]], *, title: 
     rows = math.ceil(len(groups) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False,
                              constrained_layout=True)
-    labels = df.drop_duplicates("config_id").set_index("config_id")["label"]
+    from cliffbench.report.curves import snap_zeros_frame
+    from cliffbench.report.labels import distinct_labels
+
+    df = snap_zeros_frame(df)
+    labels = distinct_labels(df)
     for ax, (key, part) in zip(axes.ravel(), groups):
         stats = band_stats(part, band=band)
         for i, (cid, cur) in enumerate(stats.groupby("config_id", sort=False)):

@@ -67,7 +67,7 @@ class CurveReport:
 
 def fit_range(curve: Curve, settings: Settings, known_floor: float | None = None) -> tuple[float, float, str]:
     """The fit's n-range and how it was chosen: the asymptotic tail, unless given."""
-    lo, hi, note = asymptotic_fit_range(curve.n, curve.median, known_floor)
+    lo, hi, note = asymptotic_fit_range(curve.n, curve.median, known_floor, curve.median_se)
     if settings.fit_min_n is None and settings.fit_max_n is None:
         return lo, hi, note
     lo = float(settings.fit_min_n) if settings.fit_min_n is not None else lo

@@ -33,6 +33,15 @@ class Curve:
         return nanmedian_cols(self.errors)
 
     @property
+    def median_se(self) -> np.ndarray:
+        """Standard error of the median at each n: 1.2533 sd / sqrt(trials), with the sd estimated
+        robustly from the median absolute deviation (1.4826 MAD)."""
+        med = self.median
+        with np.errstate(all="ignore"):
+            mad = nanmedian_cols(np.abs(self.errors - med))
+            return 1.2533 * 1.4826 * mad / np.sqrt(np.maximum(self.trials, 1))
+
+    @property
     def trials(self) -> np.ndarray:
         """Number of ok trials at each n."""
         return np.isfinite(self.errors).sum(axis=0)

@@ -9,7 +9,8 @@ Rule. Candidates are the tails [n_k, n_max] inside the upper half of the grid in
 geometric midpoint, at least ``MIN_TAIL_POINTS`` points), longest first. For each, with E the known
 floor (or, without one, the E fitted on that tail), the local exponent of the excess y - E is
 measured as the log-log chord over the lower half of the tail and over its upper half. The tail is
-asymptotic when the two differ by at most ``STABLE`` (5%) of the larger one. The first (longest)
+asymptotic when the two differ by at most ``STABLE`` (5%) of the larger one plus ``NOISE_Z`` (2)
+standard errors of the difference (propagated from the medians' standard errors, 1.25 sd/sqrt(T)). The first (longest)
 asymptotic tail is the fit range; when none is, the shortest tail is used and the note says the
 rule cannot tell (the fitted alpha is then an effective exponent of that range).
 
@@ -27,31 +28,38 @@ import numpy as np
 from cliffbench.report.fits import MIN_TAIL_POINTS, default_fit_range, fit_power_law
 
 STABLE = 0.05
+NOISE_Z = 2.0
 
 
-def half_exponents(n: np.ndarray, y: np.ndarray, E: float) -> tuple[float, float]:
-    """Local exponents -d log(y - E) / d log n as chords over the lower and the upper half of n."""
+def half_exponents(n: np.ndarray, y: np.ndarray, E: float, se: np.ndarray) -> tuple[float, float, float]:
+    """Local exponents -d log(y - E) / d log n as chords over the lower and the upper half of n,
+    and the standard error of their difference from the medians' standard errors ``se``."""
     keep = np.isfinite(y) & (y - E > 0)
-    n, excess = n[keep], y[keep] - E
+    n, excess, se = n[keep], y[keep] - E, se[keep]
     if len(n) < 3:
-        return math.nan, math.nan
+        return math.nan, math.nan, math.nan
     mid = int(np.argmin(np.abs(np.log(n) - 0.5 * (np.log(n[0]) + np.log(n[-1])))))
     mid = min(max(mid, 1), len(n) - 2)
+    rel = np.nan_to_num(se / excess) ** 2  # variance of log(excess) at each n
 
     def chord(a, b):
         return -(math.log(excess[b]) - math.log(excess[a])) / (math.log(n[b]) - math.log(n[a]))
 
-    return chord(0, mid), chord(mid, len(n) - 1)
+    dl, dh = math.log(n[mid] / n[0]), math.log(n[-1] / n[mid])
+    var = rel[0] / dl**2 + rel[-1] / dh**2 + rel[mid] * (1 / dl + 1 / dh) ** 2
+    return chord(0, mid), chord(mid, len(n) - 1), math.sqrt(max(var, 0.0))
 
 
-def asymptotic_fit_range(n, y, floor: float | None = None) -> tuple[float, float, str]:
+def asymptotic_fit_range(n, y, floor: float | None = None, se=None) -> tuple[float, float, str]:
     """(n_lo, n_hi, note) of the default fit range for median curve ``y`` on grid ``n`` (see the
-    module docstring); ``floor`` is the known floor E, if any."""
+    module docstring); ``floor`` is the known floor E, if any; ``se`` the medians' standard errors
+    (default 0: an exact curve)."""
     n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
+    se = np.zeros_like(y) if se is None else np.asarray(se, dtype=float)
     ok = np.isfinite(y) & (y > 0)
     if floor is not None:
         ok &= y > floor
-    n_ok, y_ok = n[ok], y[ok]
+    n_ok, y_ok, se_ok = n[ok], y[ok], se[ok]
     lo, hi = default_fit_range(n_ok if len(n_ok) else n)
     if len(n_ok) < MIN_TAIL_POINTS or math.isnan(lo):
         return lo, hi, ""
@@ -64,11 +72,11 @@ def asymptotic_fit_range(n, y, floor: float | None = None) -> tuple[float, float
             if not fit.ok:
                 continue
             E = fit.E
-        a_low, a_high = half_exponents(n_ok[k:], y_ok[k:], E)
+        a_low, a_high, se_diff = half_exponents(n_ok[k:], y_ok[k:], E, se_ok[k:])
         if not (math.isfinite(a_low) and math.isfinite(a_high)):
             continue
         last = f"local exponent {a_low:.2f} (lower half) vs {a_high:.2f} (upper half)"
-        if abs(a_low - a_high) <= STABLE * max(abs(a_low), abs(a_high), 1e-12):
+        if abs(a_low - a_high) <= STABLE * max(abs(a_low), abs(a_high), 1e-12) + NOISE_Z * se_diff:
             return float(n_ok[k]), float(n_ok[-1]), f"asymptotic tail: {last}"
     k = starts[-1] if starts else max(len(n_ok) - MIN_TAIL_POINTS, 0)
     why = f"{last} on the shortest tail" if last else "no tail could be measured"

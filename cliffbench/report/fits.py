@@ -102,7 +102,8 @@ def _select(n, y, n_min, n_max):
     return n[keep], y[keep], int((np.isfinite(y) & (y <= 0)).sum())
 
 
-def _least_squares(residual, starts, lower, upper, max_nfev: int = 400, jac=None):
+def _least_squares(residual, starts, lower, upper, max_nfev: int = 400, jac=None, first_suffices: bool = False):
+    """Best of the starts; with ``first_suffices`` (a warm start) the first converged result is kept."""
     from scipy.optimize import least_squares
 
     best = None
@@ -117,6 +118,8 @@ def _least_squares(residual, starts, lower, upper, max_nfev: int = 400, jac=None
                 continue
         if np.all(np.isfinite(res.fun)) and (best is None or res.cost < best.cost):
             best = res
+            if first_suffices and res.status > 0:
+                break
     return best
 
 
@@ -189,7 +192,8 @@ def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None,
                 # A_ref such that the model is the data's geometric mean at the centre
                 gap = max(1.0 - u * math.exp(math.log(ymin) - scale), 1e-12)
                 starts.append([math.log(gap), a, u])
-    best = _least_squares(residual, starts, lower, upper, jac=jacobian)
+    warm = quick and start is not None and start.ok
+    best = _least_squares(residual, starts, lower, upper, jac=jacobian, first_suffices=warm)
     if best is None:
         out.reason = "optimizer failed from every start"
         return out
