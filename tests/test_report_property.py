@@ -16,10 +16,10 @@ KINDS = ("monotone", "flat", "rising", "noisy", "zero", "tiny", "short", "failin
 
 
 def random_curve(kind: str, rng: np.random.Generator, label: str) -> pd.DataFrame:
-    n = np.unique(np.round(np.geomspace(rng.integers(1, 20), rng.integers(200, 20_000), rng.integers(4, 16))))
+    n = np.unique(np.round(np.geomspace(rng.integers(1, 20), rng.integers(200, 20_000), rng.integers(4, 12))))
     if kind == "short":
         n = n[: rng.integers(1, 4)]
-    trials = int(rng.integers(2, 25))
+    trials = int(rng.integers(2, 15))
     alpha, E, scale = rng.uniform(0.05, 3), rng.choice([0.0, rng.uniform(0, 0.2)]), 10 ** rng.uniform(-3, 1)
     rows = []
     for t in range(trials):

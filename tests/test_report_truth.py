@@ -159,3 +159,39 @@ def test_dropped_points_are_named_with_their_reason():
     row = analyze(df, Settings(n_boot=0)).summary.iloc[0]
     assert "n=40: no ok cell (10 failed)" in row.dropped_points
     assert "n=320: median error 0" in row.dropped_points
+
+
+def test_figF_1_sweep_through_the_cli_uses_the_datasets_floors_labels_and_lines(tmp_path, capsys):
+    """A figF_1-shaped sweep written with CellStore, its meta from the real ToyGaussian dataset:
+    each s has its own Bayes line, each curve its Bayes error as fixed E, and distinct labels."""
+    from cliffbench.datasets.toy_gaussian import ToyGaussian
+    from cliffbench.report.cli import main
+    from cliffbench.results import CellStore
+    from cliffbench.results.load import known_floors, reference_lines
+
+    grid = preset_grid(1, 2000, 14)
+    for d, s in ((10, 1.0), (10, 2.0)):
+        meta = ToyGaussian(d=d, s=s, pool_size=10, test_size=10).load().meta
+        identity = {"dataset": {"name": "toy_gaussian", "d": d, "s": s}, "backbone": {"name": "identity"},
+                    "method": {"name": "mean_classifier"}}
+        store = CellStore(tmp_path / f"s={s}", identity, meta=meta)
+        for n, errs in gaussian_errors(d, s, grid, 30, seed=int(s)).items():
+            store.write([{"n": n, "trial": t, "seed": t, "test_error": float(e), "status": "ok", "message": "",
+                          "finished_at": "2026-01-01T00:00:00"} for t, e in enumerate(errs)])
+    lines = reference_lines(tmp_path)
+    assert lines == {"Bayes error Φ(−s) (s=1)": pytest.approx(ndtr(-1.0)),
+                     "Bayes error Φ(−s) (s=2)": pytest.approx(ndtr(-2.0))}
+    assert sorted(known_floors(tmp_path).values()) == pytest.approx([ndtr(-2.0), ndtr(-1.0)])
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path), "--bootstrap", "20", "--no-figures"])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    summary = pd.read_csv(tmp_path / "report" / "summary.csv").set_index("label")
+    assert set(summary.index) == {"identity · mean_classifier · s=1", "identity · mean_classifier · s=2"}
+    assert summary.loc["identity · mean_classifier · s=2", "E"] == pytest.approx(ndtr(-2.0))
+    assert summary.loc["identity · mean_classifier · s=2", "E_known"] == pytest.approx(ndtr(-2.0))
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--bootstrap", "0", "--no-figures", "--free-floor", "--floor", "s=1=0.2"])
+    # "s=1" is ambiguous as a curve name only if it matched both; it names exactly one
+    summary = pd.read_csv(tmp_path / "report" / "summary.csv").set_index("label")
+    assert summary.loc["identity · mean_classifier · s=1", "E_known"] == 0.2
+    assert math.isnan(summary.loc["identity · mean_classifier · s=2", "E_known"])
