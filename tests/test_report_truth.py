@@ -157,8 +157,8 @@ def test_dropped_points_are_named_with_their_reason():
     df = rows(errs, "c")
     df.loc[df["n"] == 40, "status"] = "failed"
     row = analyze(df, Settings(n_boot=0)).summary.iloc[0]
-    assert "n=40: no ok cell (10 failed)" in row.dropped_points
-    assert "n=320: median error 0" in row.dropped_points
+    assert "no ok cell at n=40" in row.dropped_points
+    assert "median error 0 (no log) at n=320" in row.dropped_points
 
 
 def test_figF_1_sweep_through_the_cli_uses_the_datasets_floors_labels_and_lines(tmp_path, capsys):

@@ -48,21 +48,29 @@ class CurveReport:
 
     @property
     def dropped(self) -> str:
-        """The n the power-law fit and log-scale figures leave out, each with its reason."""
-        c, med, out = self.curve, self.curve.median, []
+        """The n the power-law fit and log-scale figures leave out, grouped by reason."""
+        c, med = self.curve, self.curve.median
+        reasons: dict[str, list[float]] = {}
         for j, n in enumerate(c.n):
             if c.trials[j] == 0:
-                out.append(f"n={n:g}: no ok cell ({int(c.failed[j])} failed)")
+                why = "no ok cell"
             elif med[j] <= 0:
-                out.append(f"n={n:g}: median error 0 (no log)")
+                why = "median error 0 (no log)"
             elif self.known_floor is not None and med[j] <= self.known_floor:
-                out.append(f"n={n:g}: median {med[j]:.4g} <= known floor {self.known_floor:.4g}")
+                why = f"median <= known floor {self.known_floor:.4g}"
             elif c.trials[j] < MIN_CELL_FRACTION * c.trials.max():
-                out.append(f"n={n:g}: only {int(c.trials[j])} of {int(c.trials.max())} trials ok (kept)")
-        return "; ".join(out)
+                why = f"under half of the {int(c.trials.max())} trials ok (kept)"
+            else:
+                continue
+            reasons.setdefault(why, []).append(float(n))
+        return "; ".join(f"{why} at n={_list(ns)}" for why, ns in reasons.items())
 
     def param_ci(self, name: str) -> tuple[float, float]:
         return ci(self.boot.param(name))
+
+
+def _list(ns: list[float]) -> str:
+    return ", ".join(f"{n:g}" for n in ns) if len(ns) <= 4 else f"{ns[0]:g}…{ns[-1]:g} ({len(ns)} n)"
 
 
 def fit_range(curve: Curve, settings: Settings, known_floor: float | None = None) -> tuple[float, float, str]:

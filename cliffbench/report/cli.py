@@ -50,32 +50,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _name_values(specs, option: str, example: str) -> dict[str, float]:
+    """``["NAME=VALUE", ...]`` -> ``{NAME: VALUE}`` (NAME may itself contain '=')."""
+    out = {}
+    for spec in specs:
+        name, sep, value = spec.rpartition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise ConfigError(f"{option} {spec!r}: expected {example}")
+    return out
+
+
 def _reference_lines(args, path: Path) -> dict[str, float]:
     from cliffbench.results.load import reference_lines
 
     lines = {} if args.no_dataset_references else reference_lines(path if path.is_dir() else path.parent)
-    for spec in args.reference:
-        name, sep, value = spec.rpartition("=")
-        try:
-            lines[name] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name:
-            raise ConfigError(f"--reference {spec!r}: expected NAME=ERROR, e.g. --reference human=0.0457")
+    lines.update(_name_values(args.reference, "--reference", "NAME=ERROR, e.g. --reference human=0.0457"))
     return lines
-
-
-def _floors(args) -> dict[str, float]:
-    floors = {}
-    for spec in args.floor:
-        name, sep, value = spec.rpartition("=")
-        try:
-            floors[name] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name:
-            raise ConfigError(f"--floor {spec!r}: expected CURVE=ERROR, e.g. --floor '*=0.01'")
-    return floors
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
                         floor=args.error_floor,
                         known_floors={} if args.free_floor or not path.is_dir() else known_floors(path))
     lines = _reference_lines(args, path)
+    floors = _name_values(args.floor, "--floor", "CURVE=ERROR, e.g. --floor '*=0.01'")
     res = report(df, out, settings=settings, reference_lines=lines, targets=args.target, compare=args.compare,
-                 baseline=args.baseline, floors=_floors(args), title=args.title or path.resolve().name,
+                 baseline=args.baseline, floors=floors, title=args.title or path.resolve().name,
                  figures=not args.no_figures)
     print(res.text)
     print(f"\nsummary:  {res.paths['markdown']}  (+ summary.csv, cliffs.csv, efficiency.csv, multipliers.csv)")
