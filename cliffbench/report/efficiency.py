@@ -57,7 +57,7 @@ def crossing_n(n: np.ndarray, median: np.ndarray, target: float,
     return float(value), INTERPOLATED, (value, value)
 
 
-def n_to_reach(curve: Curve, fit: PowerLawFit, boot: Bootstrap, target: float) -> dict:
+def n_to_reach(curve: Curve, fit: PowerLawFit, boot: Bootstrap, target: float, floor_known: bool = False) -> dict:
     """Point estimate, CI and how it was obtained, plus the bootstrap draws (for multipliers).
     A crossing that is not interpolated keeps its whole grid interval inside the CI."""
     floor = curve.resolution
@@ -66,7 +66,8 @@ def n_to_reach(curve: Curve, fit: PowerLawFit, boot: Bootstrap, target: float) -
         bracket = (math.nan, math.nan)
         if fit.ok:
             n_star = fit.n_at(target)
-            how = EXTRAPOLATED if math.isfinite(n_star) else f"unreachable: fitted floor E={fit.E:.3g} >= target"
+            which = "known" if floor_known else "fitted"
+            how = EXTRAPOLATED if math.isfinite(n_star) else f"unreachable: {which} floor E={fit.E:.3g} >= target"
             bracket = (n_star, n_star)
         else:
             how = f"not reached within the data; no fit ({fit.reason})"

@@ -73,7 +73,7 @@ def efficiency_tables(reports: Sequence[CurveReport], targets: dict[str, float],
     rows = []
     for i, rep in enumerate(reports):
         for name, target in targets.items():
-            res = n_to_reach(rep.curve, rep.fit, rep.boot, target)
+            res = n_to_reach(rep.curve, rep.fit, rep.boot, target, rep.known_floor is not None)
             reach[i, name] = res
             rows.append({"label": rep.curve.label, "target_name": name, "target": target,
                          **{k: v for k, v in res.items() if k not in ("draws", "bracket")}})
