@@ -96,7 +96,9 @@ def _markdown(res: ReportResult, settings: Settings, title: str, figures: list[P
     lines += [f"![curves]({p.name})" for p in figures if p.suffix == ".png"]
     lines += ["", "## Scaling-law fits", "",
               f"Power law with floor `E + A·n^-α` fitted to the median on the n-range shown (log-space least "
-              f"squares); 95% CIs from {settings.n_boot} bootstrap resamples of the trials. "
+              f"squares; the range is the asymptotic large-n tail unless given, and the notes say when the "
+              f"rule cannot tell; E marked (known) is fixed at the dataset's or --floor's value); 95% CIs from "
+              f"{settings.n_boot} bootstrap resamples of the trials. "
               "BNSL: one smooth break (Caballero et al.).", "", markdown(display_summary(res.summary)), ""]
     lines += ["## Cliffs", "", f"Significant concavity of log-error in log-n across trials (one-sided Wilcoxon "
               f"on per-trial slope changes, {settings.correction} correction, level {settings.level}).", ""]
@@ -129,7 +131,7 @@ def report(df, out_dir: str | Path | None = None, *, settings: Settings | None =
     out.mkdir(parents=True, exist_ok=True)
     figs: list[Path] = []
     if figures:
-        figs += plot_curves(with_distinct_labels(df), out / "curves", title=title, reference_lines=reference_lines)
+        figs += plot_curves(df, out / "curves", title=title, reference_lines=reference_lines)
         figs += plot_fits(res.reports, out / "fits", reference_lines)
     tables = {"summary": res.summary, "cliffs": res.cliffs, "efficiency": res.efficiency,
               "multipliers": res.multipliers, "curve_stats": res.stats}
