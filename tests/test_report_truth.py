@@ -195,3 +195,17 @@ def test_figF_1_sweep_through_the_cli_uses_the_datasets_floors_labels_and_lines(
     summary = pd.read_csv(tmp_path / "report" / "summary.csv").set_index("label")
     assert summary.loc["identity · mean_classifier · s=1", "E_known"] == 0.2
     assert math.isnan(summary.loc["identity · mean_classifier · s=2", "E_known"])
+
+
+def test_a_tiny_scale_curve_gets_the_same_answers_as_at_scale_one():
+    """Fits, cliffs and crossings depend on the shape of a curve, not on its units."""
+    grid = preset_grid(1, 5000, 20)
+    errors = gaussian_errors(100, 2.0, grid, 60, seed=7)
+    out = []
+    for scale in (1.0, 1e-14):
+        res = analyze(rows({n: scale * e for n, e in errors.items()}, "c"), Settings(n_boot=0),
+                      targets=[f"{scale * 0.03}"])
+        rep = res.reports[0]
+        out.append((rep.fit.alpha, [(c.n_start, c.n_end) for c in rep.cliffs], res.efficiency.iloc[0].n))
+    assert out[0][1] and out[0][1] == out[1][1]
+    assert out[1][0] == pytest.approx(out[0][0], rel=1e-6) and out[1][2] == pytest.approx(out[0][2], rel=1e-9)

@@ -51,7 +51,12 @@ class Curve:
         """The metric's resolution: the smallest positive error any trial reached or the smallest
         gap between two distinct errors, whichever is less (for a classification error: one test
         example, 1/|test|). NaN when no error is positive."""
-        vals = np.unique(np.round(self.errors[np.isfinite(self.errors)], 12))
+        errs = self.errors[np.isfinite(self.errors)]
+        scale = float(np.abs(errs).max()) if errs.size else 0.0
+        if scale <= 0:
+            return float("nan")
+        # distinct values to 12 significant digits of the curve's own scale (any scale works)
+        vals = np.unique(np.round(errs / scale, 12)) * scale
         pos = vals[vals > 0]
         if not pos.size:
             return float("nan")
