@@ -9,8 +9,11 @@ Rule. Candidates are the tails [n_k, n_max] inside the upper half of the grid in
 geometric midpoint, at least ``MIN_TAIL_POINTS`` points), longest first. For each, with E the known
 floor (or, without one, the E fitted on that tail), the local exponent of the excess y - E is
 measured as the log-log chord over the lower half of the tail and over its upper half. The tail is
-asymptotic when the two differ by at most ``STABLE`` (5%) of the larger one plus ``NOISE_Z`` (2)
-standard errors of the difference (propagated from the medians' standard errors, 1.25 sd/sqrt(T)). The first (longest)
+asymptotic when its median never rises (by more than 2% and 3 standard errors: E + A n^-alpha
+cannot) and the two differ by at most ``STABLE`` (5%) of the larger one plus ``NOISE_Z`` (2)
+standard errors of the difference (propagated from the medians' standard errors, 1.25 sd/sqrt(T)),
+and that standard error is below ``MAX_NOISE`` (25%) of the exponents (an excess lost in the noise
+cannot tell). The first (longest)
 asymptotic tail is the fit range; when none is, the shortest tail is used and the note says the
 rule cannot tell (the fitted alpha is then an effective exponent of that range).
 
@@ -29,6 +32,7 @@ from cliffbench.report.fits import MIN_TAIL_POINTS, default_fit_range, fit_power
 
 STABLE = 0.05
 NOISE_Z = 2.0
+MAX_NOISE = 0.25  # exponents known worse than this (relative s.e. of their difference) cannot tell
 
 
 def half_exponents(n: np.ndarray, y: np.ndarray, E: float, se: np.ndarray) -> tuple[float, float, float]:
@@ -65,7 +69,12 @@ def asymptotic_fit_range(n, y, floor: float | None = None, se=None) -> tuple[flo
         return lo, hi, ""
     starts = [k for k in range(len(n_ok) - MIN_TAIL_POINTS + 1) if n_ok[k] >= lo]
     last = ""
+    step = np.diff(y_ok)
+    rises = (step > 0.02 * y_ok[:-1]) & (step > 3 * np.hypot(se_ok[:-1], se_ok[1:]))
     for k in starts:
+        if rises[k:].any():  # E + A n^-alpha never rises: a tail with a peak is not asymptotic
+            last = f"the median rises after n={n_ok[k + int(np.argmax(rises[k:]))]:g}"
+            continue
         E = floor
         if E is None:
             fit = fit_power_law(n_ok[k:], y_ok[k:], quick=True)
@@ -76,6 +85,10 @@ def asymptotic_fit_range(n, y, floor: float | None = None, se=None) -> tuple[flo
         if not (math.isfinite(a_low) and math.isfinite(a_high)):
             continue
         last = f"local exponent {a_low:.2f} (lower half) vs {a_high:.2f} (upper half)"
+        scale = max(abs(a_low), abs(a_high), 1e-12)
+        if se_diff > MAX_NOISE * scale:
+            last += f" within noise (s.e. {se_diff:.2g})"
+            continue
         if abs(a_low - a_high) <= STABLE * max(abs(a_low), abs(a_high), 1e-12) + NOISE_Z * se_diff:
             return float(n_ok[k]), float(n_ok[-1]), f"asymptotic tail: {last}"
     k = starts[-1] if starts else max(len(n_ok) - MIN_TAIL_POINTS, 0)
