@@ -18,16 +18,19 @@ def test_crossing_is_exact_for_a_pure_power_law():
     n = np.array([10, 100, 1000, 10000], dtype=float)
     y = 2.0 * n ** -0.5
     target = 0.05  # 2 n^-0.5 = 0.05  <=>  n = 1600
-    assert crossing_n(n, y, target, floor=1e-6) == (pytest.approx(1600.0), INTERPOLATED)
-    assert crossing_n(n, y, 1.0, 1e-6) == (10.0, REACHED_AT_START)
+    assert crossing_n(n, y, target, floor=1e-6)[:2] == (pytest.approx(1600.0), INTERPOLATED)
+    assert crossing_n(n, y, 1.0, 1e-6)[:2] == (10.0, REACHED_AT_START)
     assert math.isnan(crossing_n(n, y, 0.001, 1e-6)[0])
 
 
-def test_crossing_onto_an_exact_zero_uses_the_floor():
+def test_crossing_onto_an_exact_zero_is_the_grid_point_not_an_interpolation():
     n = np.array([10, 20, 40], dtype=float)
-    value, how = crossing_n(n, np.array([0.5, 0.5, 0.0]), 0.05, floor=0.005)
-    # log-log line from (20, 0.5) to (40, 0.005): 0.05 is reached halfway in log n
-    assert how == INTERPOLATED and value == pytest.approx(20 * math.sqrt(2))
+    value, how, bracket = crossing_n(n, np.array([0.5, 0.5, 0.0]), 0.05, floor=0.005)
+    # a step to 0 somewhere in (20, 40]: a log-log line would invent a crossing at 28
+    assert value == 40 and bracket == (20, 40) and "drops to 0" in how
+    # a bump just before the crossing: not monotone, no interpolation either
+    value, how, _ = crossing_n(np.array([10, 20, 40, 80.0]), np.array([0.3, 0.6, 0.04, 0.03]), 0.05, 1e-3)
+    assert value == 40 and "not monotone" in how
 
 
 def test_multiplier_of_shifted_power_laws_equals_the_shift():

@@ -38,5 +38,7 @@ class ToyGaussian(SyntheticDataset):
         val = self._split(self.val_size, 3) if self.val_size else None
         meta = self._meta(gaussian_toy={"s": self.s, "d": self.d})
         meta["reference_lines"] = lines
+        # the lowest error any classifier reaches: the report fixes its fitted floor E here
+        meta["known_floor"] = {"name": "Bayes error Φ(−s)", "value": bayes_error(self.s)}
         return DataBundle(self._split(self.pool_size, 1), self._split(self.test_size, 2), val,
                           "classification", meta)

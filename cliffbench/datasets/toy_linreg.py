@@ -46,5 +46,7 @@ class ToyLinearRegression(SyntheticDataset):
         meta = self._meta(linear_teacher={"v": v.tolist(), "noise_var": self.sigma**2}, d=self.d,
                           critical_n=self.d)
         meta["reference_lines"] = lines
+        # the test MSE of any predictor is >= the label noise σ²: the report fixes its fitted E here
+        meta["known_floor"] = {"name": "noise floor σ²", "value": self.sigma**2}
         return DataBundle(self._split(self.pool_size, 1, v), self._split(self.test_size, 2, v), val,
                           "regression", meta)

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cliffbench.errors import DataError
+from cliffbench.errors import ConfigError, DataError
 from cliffbench.report.analyze import CurveReport, Settings, analyze_curve
 from cliffbench.report.curves import build_curves, find_curve
 from cliffbench.report.efficiency import resolve_targets
+from cliffbench.report.labels import with_distinct_labels
 from cliffbench.report.tables import (
     cliffs_table,
     display_efficiency,
@@ -50,15 +51,29 @@ def _pairs(curves, compare, baseline) -> list[tuple[int, int]]:
     return [(i, base) for i in range(len(curves)) if i != base]
 
 
+def resolve_floors(curves, floors: dict[str, float] | None) -> dict[str, float]:
+    """``{curve key or "*": floor}`` -> ``{config_id: floor}`` (a key names a label or config_id)."""
+    out: dict[str, float] = {}
+    for key, value in (floors or {}).items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ConfigError(f"known floor for {key!r} must be a number >= 0, got {value!r}")
+        targets = curves if key == "*" else [find_curve(curves, key)]
+        out.update({c.config_id: float(value) for c in targets})
+    return out
+
+
 def analyze(df, settings: Settings | None = None, reference_lines: dict[str, float] | None = None,
-            targets=None, compare=None, baseline=None) -> ReportResult:
-    """All tables, no files."""
+            targets=None, compare=None, baseline=None, floors: dict[str, float] | None = None) -> ReportResult:
+    """All tables, no files. ``floors`` ({label, config_id or "*": error}) fix E of those curves'
+    fits, on top of ``settings.known_floors`` (by config_id, e.g. the datasets' own)."""
     from cliffbench.report.bands import curve_stats
 
     settings = settings or Settings()
+    df = with_distinct_labels(df)
     curves = build_curves(df)
     if not curves:
         raise DataError("no successful cells to report on (every row failed or the results are empty)")
+    settings = replace(settings, known_floors={**settings.known_floors, **resolve_floors(curves, floors)})
     reports = [analyze_curve(c, settings) for c in curves]
     target_map = resolve_targets(targets, reference_lines or {}, curves)
     eff, mult = efficiency_tables(reports, target_map, _pairs(curves, compare, baseline))
@@ -81,7 +96,9 @@ def _markdown(res: ReportResult, settings: Settings, title: str, figures: list[P
     lines += [f"![curves]({p.name})" for p in figures if p.suffix == ".png"]
     lines += ["", "## Scaling-law fits", "",
               f"Power law with floor `E + A·n^-α` fitted to the median on the n-range shown (log-space least "
-              f"squares); 95% CIs from {settings.n_boot} bootstrap resamples of the trials. "
+              f"squares; the range is the asymptotic large-n tail unless given, and the notes say when the "
+              f"rule cannot tell; E marked (known) is fixed at the dataset's or --floor's value); 95% CIs from "
+              f"{settings.n_boot} bootstrap resamples of the trials. "
               "BNSL: one smooth break (Caballero et al.).", "", markdown(display_summary(res.summary)), ""]
     lines += ["## Cliffs", "", f"Significant concavity of log-error in log-n across trials (one-sided Wilcoxon "
               f"on per-trial slope changes, {settings.correction} correction, level {settings.level}).", ""]
@@ -96,13 +113,14 @@ def _markdown(res: ReportResult, settings: Settings, title: str, figures: list[P
 
 def report(df, out_dir: str | Path | None = None, *, settings: Settings | None = None,
            reference_lines: dict[str, float] | None = None, targets=None, compare=None, baseline=None,
-           title: str = "", figures: bool = True, **options) -> ReportResult:
+           floors: dict[str, float] | None = None, title: str = "", figures: bool = True,
+           **options) -> ReportResult:
     """Analyse ``df`` (rows from ``cliffbench.results.load``); with ``out_dir``, write
     ``summary.csv/.md``, ``cliffs.csv``, ``efficiency.csv``, ``multipliers.csv``, ``curve_stats.csv``
     and the figures ``curves`` and ``fits`` (PNG + PDF). ``options`` override :class:`Settings`
     fields (e.g. ``fit_min_n=100, n_boot=500``)."""
     settings = replace(settings or Settings(), **options)
-    res = analyze(df, settings, reference_lines, targets, compare, baseline)
+    res = analyze(df, settings, reference_lines, targets, compare, baseline, floors)
     res.text = _text(res)
     if out_dir is None:
         return res

@@ -12,6 +12,7 @@ from cliffbench.report.curves import Curve, nanmedian_cols
 from cliffbench.report.fits import PowerLawFit, fit_power_law
 
 CI_LEVEL = 0.95
+MIN_TRIALS_CI = 5
 
 
 @dataclass
@@ -30,17 +31,19 @@ class Bootstrap:
 
 
 def bootstrap(curve: Curve, fit: PowerLawFit, n_min: float | None, n_max: float | None,
-              n_boot: int, seed: int = 0) -> Bootstrap:
-    """``n_boot`` resamples of ``curve``'s trials; fits start from the point estimate ``fit``."""
+              n_boot: int, seed: int = 0, floor: float | None = None) -> Bootstrap:
+    """``n_boot`` resamples of ``curve``'s trials; fits start from the point estimate ``fit`` (with
+    the known ``floor`` fixed, if given). No resamples with fewer than ``MIN_TRIALS_CI`` trials:
+    T trials have only C(2T-1, T) distinct resamples (10 for 3), too few for a 95% interval."""
     rng = np.random.default_rng(seed)
     errors = curve.errors
     T = errors.shape[0]
-    if n_boot <= 0 or T == 0:
+    if n_boot <= 0 or T < MIN_TRIALS_CI:
         return Bootstrap(np.empty((0, len(curve.n))), [])
     medians = np.stack([nanmedian_cols(errors[rng.integers(0, T, T)]) for _ in range(n_boot)])
     if not fit.ok:
         return Bootstrap(medians, [PowerLawFit(reason=fit.reason) for _ in medians])
-    fits = [fit_power_law(curve.n, med, n_min, n_max, start=fit, quick=True) for med in medians]
+    fits = [fit_power_law(curve.n, med, n_min, n_max, start=fit, quick=True, floor=floor) for med in medians]
     return Bootstrap(medians, fits)
 
 

@@ -27,12 +27,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="extra horizontal reference line, e.g. human=0.0457 (repeatable)")
     p.add_argument("--no-dataset-references", action="store_true",
                    help="ignore the reference lines recorded by the datasets")
+    p.add_argument("--floor", action="append", default=[], metavar="CURVE=ERROR",
+                   help="known error floor of a curve (label or config_id; * = every curve): E is fixed "
+                        "at it in the power-law fit (repeatable)")
+    p.add_argument("--free-floor", action="store_true",
+                   help="fit E even where the dataset records a known floor (Bayes error, noise level)")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples (default 200)")
     p.add_argument("--level", type=float, default=0.05, help="significance level of cliff tests (default 0.05)")
     p.add_argument("--correction", choices=["holm", "bh"], default="holm",
                    help="multiple-testing correction of cliff tests (default holm)")
-    p.add_argument("--min-slope-change", type=float, default=0.1,
-                   help="smallest log-log slope change counted as a cliff (default 0.1)")
+    p.add_argument("--min-slope-change", type=float, default=0.02,
+                   help="smallest log-log slope change counted as a cliff (default 0.02, calibrated on "
+                        "the toys' exact curves and pure power laws: docs/report.md)")
     p.add_argument("--error-floor", type=float,
                    help="errors below this count as this in log space (default: the metric's resolution)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
@@ -44,25 +50,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _name_values(specs, option: str, example: str) -> dict[str, float]:
+    """``["NAME=VALUE", ...]`` -> ``{NAME: VALUE}`` (NAME may itself contain '=')."""
+    out = {}
+    for spec in specs:
+        name, sep, value = spec.rpartition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise ConfigError(f"{option} {spec!r}: expected {example}")
+    return out
+
+
 def _reference_lines(args, path: Path) -> dict[str, float]:
     from cliffbench.results.load import reference_lines
 
     lines = {} if args.no_dataset_references else reference_lines(path if path.is_dir() else path.parent)
-    for spec in args.reference:
-        name, sep, value = spec.rpartition("=")
-        try:
-            lines[name] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name:
-            raise ConfigError(f"--reference {spec!r}: expected NAME=ERROR, e.g. --reference human=0.0457")
+    lines.update(_name_values(args.reference, "--reference", "NAME=ERROR, e.g. --reference human=0.0457"))
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
     from cliffbench.report.analyze import Settings
     from cliffbench.report.api import report
-    from cliffbench.results.load import load
+    from cliffbench.results.load import known_floors, load
 
     path = Path(args.path)
     if not path.exists():
@@ -75,10 +88,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else (path / "report" if path.is_dir() else path.parent / "report")
     settings = Settings(fit_min_n=args.fit_min_n, fit_max_n=args.fit_max_n, n_boot=args.bootstrap, seed=args.seed,
                         level=args.level, correction=args.correction, min_slope_change=args.min_slope_change,
-                        floor=args.error_floor)
+                        floor=args.error_floor,
+                        known_floors={} if args.free_floor or not path.is_dir() else known_floors(path))
     lines = _reference_lines(args, path)
+    floors = _name_values(args.floor, "--floor", "CURVE=ERROR, e.g. --floor '*=0.01'")
     res = report(df, out, settings=settings, reference_lines=lines, targets=args.target, compare=args.compare,
-                 baseline=args.baseline, title=args.title or path.resolve().name, figures=not args.no_figures)
+                 baseline=args.baseline, floors=floors, title=args.title or path.resolve().name,
+                 figures=not args.no_figures)
     print(res.text)
     print(f"\nsummary:  {res.paths['markdown']}  (+ summary.csv, cliffs.csv, efficiency.csv, multipliers.csv)")
     for fig in res.paths["figures"]:

@@ -37,6 +37,9 @@ from cliffbench.report.curves import Curve, nanmedian_cols
 
 MIN_TRIALS = 5
 FLAT_LOG_CHANGE = math.log(1.05)
+# A cliff is a concave stretch of a *decreasing* curve: windows whose median rises anywhere (a
+# double-descent peak) are not tested. A rise must beat this and the medians' noise (below).
+RISE_TOLERANCE = math.log(1.02)
 
 
 @dataclass
@@ -85,6 +88,13 @@ def concavity_tests(curve: Curve, widths=(1, 2), floor: float | None = None, cor
     logs = np.log(curve.floored(floor))
     med = nanmedian_cols(curve.floored(floor))
     logmed = np.log(med)
+    # a step up counts as a rise when it exceeds 2% and 3 standard errors of the two log medians
+    # (s.e. of a median ~ 1.25 sd / sqrt(T), sd from the trials' median absolute deviation)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mad = np.nanmedian(np.abs(logs - np.nanmedian(logs, axis=0)), axis=0) / 0.6745
+        se = 1.2533 * mad / np.sqrt(np.maximum(np.isfinite(logs).sum(axis=0), 1))
+    rise_bound = np.maximum(RISE_TOLERANCE, 3 * np.sqrt(se[:-1] ** 2 + se[1:] ** 2))
     rows = []
     for h in widths:
         for j in range(h, len(x) - h):
@@ -92,6 +102,8 @@ def concavity_tests(curve: Curve, widths=(1, 2), floor: float | None = None, cor
             window = logmed[[a, j, c]]
             if not np.all(np.isfinite(window)) or med[a] <= floor * (1 + 1e-9):
                 continue
+            if np.any(np.diff(logmed[a:c + 1]) > rise_bound[a:c]):
+                continue  # not a decreasing stretch: recovery after a peak is not a cliff
             if window.max() - window.min() < FLAT_LOG_CHANGE:
                 continue
             d = (logs[:, c] - logs[:, j]) / (x[c] - x[j]) - (logs[:, j] - logs[:, a]) / (x[j] - x[a])
@@ -116,7 +128,7 @@ def concavity_tests(curve: Curve, widths=(1, 2), floor: float | None = None, cor
 
 
 def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float | None = None,
-                  correction: str = "holm", min_slope_change: float = 0.1):
+                  correction: str = "holm", min_slope_change: float = 0.02):
     """The curve's cliffs (merged significant concave windows) and the table of all window tests."""
     floor = curve.resolution if floor is None else floor
     tests = concavity_tests(curve, widths, floor, correction)
@@ -134,6 +146,7 @@ def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float
     x = np.log(curve.n)
     med = nanmedian_cols(curve.floored(floor))
     y = np.log(med)
+    raw = curve.median  # the errors reported are the curve's own, not the floor that stands in for 0
     last = len(x) - 1
     cliffs = []
     for a, c, p in spans:
@@ -154,5 +167,5 @@ def detect_cliffs(curve: Curve, level: float = 0.05, widths=(1, 2), floor: float
             slope_within=float(_slope(x, y, a, c)),
             slope_steepest=float(np.nanmin(steps)),
             slope_after=float(_slope(x, y, c, min(c + 2, last))) if c < last else math.nan,
-            p_adjusted=float(p), error_start=float(med[a]), error_end=float(med[c])))
+            p_adjusted=float(p), error_start=float(raw[a]), error_end=float(raw[c])))
     return cliffs, tests

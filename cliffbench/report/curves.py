@@ -10,6 +10,9 @@ import numpy as np
 from cliffbench.errors import DataError
 
 REQUIRED = ("n", "trial", "test_error", "status")
+# Errors below this fraction of a curve's largest median are floating-point noise of an exact 0
+# (least squares at n >= d computes ~1e-30, not 0) and count as 0.
+ZERO_RELATIVE = 1e-12
 
 
 @dataclass
@@ -30,6 +33,15 @@ class Curve:
         return nanmedian_cols(self.errors)
 
     @property
+    def median_se(self) -> np.ndarray:
+        """Standard error of the median at each n: 1.2533 sd / sqrt(trials), with the sd estimated
+        robustly from the median absolute deviation (1.4826 MAD)."""
+        med = self.median
+        with np.errstate(all="ignore"):
+            mad = nanmedian_cols(np.abs(self.errors - med))
+            return 1.2533 * 1.4826 * mad / np.sqrt(np.maximum(self.trials, 1))
+
+    @property
     def trials(self) -> np.ndarray:
         """Number of ok trials at each n."""
         return np.isfinite(self.errors).sum(axis=0)
@@ -39,7 +51,12 @@ class Curve:
         """The metric's resolution: the smallest positive error any trial reached or the smallest
         gap between two distinct errors, whichever is less (for a classification error: one test
         example, 1/|test|). NaN when no error is positive."""
-        vals = np.unique(np.round(self.errors[np.isfinite(self.errors)], 12))
+        errs = self.errors[np.isfinite(self.errors)]
+        scale = float(np.abs(errs).max()) if errs.size else 0.0
+        if scale <= 0:
+            return float("nan")
+        # distinct values to 12 significant digits of the curve's own scale (any scale works)
+        vals = np.unique(np.round(errs / scale, 12)) * scale
         pos = vals[vals > 0]
         if not pos.size:
             return float("nan")
@@ -66,6 +83,33 @@ def nanmedian_cols(a: np.ndarray, axis: int = -2) -> np.ndarray:
             return np.nanmedian(a, axis=axis)
 
 
+def snap_zeros(errors: np.ndarray) -> np.ndarray:
+    """``errors`` (trials x n) with values at floating-point noise level, below ``ZERO_RELATIVE``
+    times the curve's largest median (its scale), set to exactly 0."""
+    errors = np.asarray(errors, dtype=float)
+    med = nanmedian_cols(errors)
+    scale = np.nanmax(np.abs(med)) if np.isfinite(med).any() else np.nan
+    if not np.isfinite(scale) or scale <= 0:
+        return errors
+    return np.where(np.abs(errors) < ZERO_RELATIVE * scale, 0.0, errors)
+
+
+def snap_zeros_frame(df, column: str = "test_error"):
+    """:func:`snap_zeros` applied to a results frame, curve by curve (per ``config_id``)."""
+    import pandas as pd
+
+    if column not in df.columns or "config_id" not in df.columns or not len(df):
+        return df
+    df = df.assign(**{column: pd.to_numeric(df[column], errors="coerce")})
+    ok = df[df["status"].eq("ok")] if "status" in df.columns else df
+    for _, rows in ok.groupby("config_id", sort=False):
+        scale = rows.groupby("n")[column].median().abs().max()
+        if scale > 0:
+            tiny = rows.index[rows[column].abs() < ZERO_RELATIVE * scale]
+            df.loc[tiny, column] = 0.0
+    return df
+
+
 def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
@@ -90,13 +134,15 @@ def build_curves(df) -> list[Curve]:
         good = rows[ok.loc[rows.index]]
         if good.empty:
             continue
-        grid = np.sort(good["n"].unique()).astype(float)
+        # every n with a row, even one whose cells all failed (a point the report names as dropped)
+        grid = np.sort(rows["n"].unique()).astype(float)
         trials = np.sort(rows["trial"].unique())
         pos_n = {n: j for j, n in enumerate(grid)}
         pos_t = {t: i for i, t in enumerate(trials)}
         errors = np.full((len(trials), len(grid)), np.nan)
         for r in good[["n", "trial", "test_error"]].itertuples(index=False):
             errors[pos_t[r.trial], pos_n[float(r.n)]] = r.test_error
+        errors = snap_zeros(errors)
         failed = np.array([int(((rows["n"] == n) & ~ok.loc[rows.index]).sum()) for n in grid])
         reference = None
         if "reference_error" in good.columns:

@@ -15,53 +15,73 @@ import math
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.report.bootstrap import Bootstrap, ci
+from cliffbench.report.bootstrap import MIN_TRIALS_CI, Bootstrap, ci
 from cliffbench.report.curves import Curve
 from cliffbench.report.fits import PowerLawFit
 
 REACHED_AT_START = "reached at the first n (upper bound)"
 INTERPOLATED = "interpolated"
+AT_GRID = "first grid n reached (not interpolated: {why}); the crossing lies in ({lo:g}, {hi:g}]"
 EXTRAPOLATED = "extrapolated from fit"
 
 
-def crossing_n(n: np.ndarray, median: np.ndarray, target: float, floor: float) -> tuple[float, str]:
-    """First n where ``median`` falls to ``target`` or below, interpolated on log-log axes; medians
-    of 0 count as ``floor``. Returns (NaN, "") when the median never gets there."""
+def crossing_n(n: np.ndarray, median: np.ndarray, target: float,
+               floor: float) -> tuple[float, str, tuple[float, float]]:
+    """First n where ``median`` falls to ``target`` or below, and the grid interval that holds it.
+
+    Interpolated linearly on log-log axes between the bracketing grid points only where the
+    median is monotone (non-increasing from the point before the bracket to the one after it) and
+    positive above ``floor`` at both ends. Elsewhere (a drop to an exact 0, as least squares at
+    n = d, or a bump around the crossing) a straight line would invent a crossing the curve does not
+    make: the answer is the first grid n that reaches the target, with its bracket. Returns
+    (NaN, "", (NaN, NaN)) when the median never gets there."""
     ok = np.isfinite(median)
     n, y = np.asarray(n, dtype=float)[ok], np.asarray(median, dtype=float)[ok]
-    if not len(y):
-        return math.nan, ""
     hit = np.flatnonzero(y <= target)
     if not len(hit):
-        return math.nan, ""
+        return math.nan, "", (math.nan, math.nan)
     j = int(hit[0])
     if j == 0:
-        return float(n[0]), REACHED_AT_START
-    if not (np.isfinite(floor) and floor > 0):
-        floor = min(target, y[j - 1]) * 1e-3
-    y0, y1 = max(y[j - 1], floor), max(y[j], floor)
-    if y1 >= y0 or target <= y1:
-        return float(n[j]), INTERPOLATED
-    t = (math.log(target) - math.log(y0)) / (math.log(y1) - math.log(y0))
-    return float(math.exp(math.log(n[j - 1]) + t * (math.log(n[j]) - math.log(n[j - 1])))), INTERPOLATED
+        return float(n[0]), REACHED_AT_START, (0.0, float(n[0]))
+    bracket = (float(n[j - 1]), float(n[j]))
+    low = floor if np.isfinite(floor) and floor > 0 else 0.0
+    why = ""
+    if y[j] <= low:
+        why = "the median drops to 0" if y[j] <= 0 else "the median drops to the resolution floor"
+    elif (j >= 2 and y[j - 2] < y[j - 1]) or (j + 1 < len(y) and y[j + 1] > y[j]):
+        why = "the median is not monotone around the crossing"
+    if why:
+        return bracket[1], AT_GRID.format(why=why, lo=bracket[0], hi=bracket[1]), bracket
+    t = (math.log(target) - math.log(y[j - 1])) / (math.log(y[j]) - math.log(y[j - 1]))
+    value = math.exp(math.log(n[j - 1]) + t * (math.log(n[j]) - math.log(n[j - 1])))
+    return float(value), INTERPOLATED, (value, value)
 
 
-def n_to_reach(curve: Curve, fit: PowerLawFit, boot: Bootstrap, target: float) -> dict:
-    """Point estimate, CI and how it was obtained, plus the bootstrap draws (for multipliers)."""
+def n_to_reach(curve: Curve, fit: PowerLawFit, boot: Bootstrap, target: float, floor_known: bool = False) -> dict:
+    """Point estimate, CI and how it was obtained, plus the bootstrap draws (for multipliers).
+    A crossing that is not interpolated keeps its whole grid interval inside the CI."""
     floor = curve.resolution
-    n_star, how = crossing_n(curve.n, curve.median, target, floor)
+    n_star, how, bracket = crossing_n(curve.n, curve.median, target, floor)
     if math.isnan(n_star):
+        bracket = (math.nan, math.nan)
         if fit.ok:
             n_star = fit.n_at(target)
-            how = EXTRAPOLATED if math.isfinite(n_star) else f"unreachable: fitted floor E={fit.E:.3g} >= target"
+            which = "known" if floor_known else "fitted"
+            how = EXTRAPOLATED if math.isfinite(n_star) else f"unreachable: {which} floor E={fit.E:.3g} >= target"
+            bracket = (n_star, n_star)
         else:
             how = f"not reached within the data; no fit ({fit.reason})"
     draws = np.full(len(boot.fits), math.nan)
     for b, (med, bfit) in enumerate(zip(boot.medians, boot.fits)):
-        value, _ = crossing_n(curve.n, med, target, floor)
+        value = crossing_n(curve.n, med, target, floor)[0]
         draws[b] = value if not math.isnan(value) else bfit.n_at(target)
     lo, hi = ci(draws)
-    return {"n": n_star, "n_lo": lo, "n_hi": hi, "how": how, "draws": draws}
+    if not math.isnan(lo) and not math.isnan(bracket[0]):
+        lo, hi = min(lo, bracket[0]), max(hi, bracket[1])
+    trials = int(curve.trials.max()) if len(curve.n) else 0
+    if not len(draws) and trials < MIN_TRIALS_CI:
+        how += f"; no CI: too few trials ({trials}) for a bootstrap CI, needs >= {MIN_TRIALS_CI}"
+    return {"n": n_star, "n_lo": lo, "n_hi": hi, "how": how, "draws": draws, "bracket": bracket}
 
 
 def multiplier(a: dict, b: dict) -> dict:
@@ -72,9 +92,14 @@ def multiplier(a: dict, b: dict) -> dict:
         ratios = b["draws"][:k] / a["draws"][:k]
     ratios[np.isinf(a["draws"][:k]) & np.isinf(b["draws"][:k])] = math.nan
     lo, hi = ci(ratios)
-    bound = REACHED_AT_START in (a["how"], b["how"])
-    return {"multiplier": value, "multiplier_lo": lo, "multiplier_hi": hi,
-            "note": "bound: a curve is already below the target at its first n" if bound else ""}
+    (a_lo, a_hi), (b_lo, b_hi) = a["bracket"], b["bracket"]
+    if not math.isnan(lo) and a_lo > 0 and a_hi > 0:
+        # the grid intervals of crossings that were not interpolated bound the ratio too
+        lo, hi = min(lo, b_lo / a_hi), max(hi, b_hi / a_lo)
+    notes = ["bound: a curve is already below the target at its first n"] \
+        if REACHED_AT_START in (a["how"], b["how"]) else []
+    notes += sorted({h.split("; ")[-1] for h in (a["how"], b["how"]) if "no CI: too few trials" in h})
+    return {"multiplier": value, "multiplier_lo": lo, "multiplier_hi": hi, "note": "; ".join(notes)}
 
 
 def resolve_targets(specs, reference_lines: dict[str, float], curves: list[Curve]) -> dict[str, float]:

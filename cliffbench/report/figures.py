@@ -1,7 +1,8 @@
 """The report's figures: ``curves`` (the paper-style overview of all curves, via
 ``cliffbench.report.plotting``) and ``fits``: one panel per curve with its median and min-max band, the
 power-law fit (solid over the fit range, dashed where extrapolated), the BNSL fit (dotted), cliff
-intervals shaded, the curve's ``reference_error`` (dashed, if any) and the reference lines."""
+intervals shaded, the curve's ``reference_error`` (dashed, if any), the reference lines and an x on
+the bottom edge at each n whose cells all failed."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ def plot_fits(reports: Sequence[CurveReport], out_base: str | Path,
             lo, hi = np.nanmin(errs, axis=0), np.nanmax(errs, axis=0)
         ax.fill_between(c.n, lo, hi, color=colour, alpha=0.2, linewidth=0)
         ax.plot(c.n, c.median, "o", color=colour, markersize=3.5, label="median")
+        gone = c.n[c.trials == 0]
+        if len(gone):  # n whose cells all failed: an x on the bottom edge (summary: dropped_points)
+            ax.plot(gone, np.full(len(gone), 0.03), "x", color=colour, transform=ax.get_xaxis_transform(),
+                    label="no ok cell")
         grid = np.geomspace(c.n.min(), c.n.max(), 200)
         if rep.fit.ok:
             inside = (grid >= rep.fit.n_lo) & (grid <= rep.fit.n_hi)

@@ -47,10 +47,8 @@ class PowerLawFit:
             return NAN
         if target <= self.E or self.A <= 0 or self.alpha <= 0:
             return math.inf
-        try:
-            return float((self.A / (target - self.E)) ** (1.0 / self.alpha))
-        except OverflowError:  # a nearly flat curve: the target lies beyond any representable n
-            return math.inf
+        log_n = (math.log(self.A) - math.log(target - self.E)) / self.alpha
+        return math.exp(log_n) if log_n < 700 else math.inf
 
 
 @dataclass
@@ -101,7 +99,8 @@ def _select(n, y, n_min, n_max):
     return n[keep], y[keep], int((np.isfinite(y) & (y <= 0)).sum())
 
 
-def _least_squares(residual, starts, lower, upper, max_nfev: int = 400):
+def _least_squares(residual, starts, lower, upper, max_nfev: int = 400, jac=None, first_suffices: bool = False):
+    """Best of the starts; with ``first_suffices`` (a warm start) the first converged result is kept."""
     from scipy.optimize import least_squares
 
     best = None
@@ -110,58 +109,93 @@ def _least_squares(residual, starts, lower, upper, max_nfev: int = 400):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                res = least_squares(residual, x0, bounds=(lower, upper), method="trf", max_nfev=max_nfev)
+                res = least_squares(residual, x0, jac=jac or "2-point", bounds=(lower, upper), method="trf",
+                                    max_nfev=max_nfev)
             except (ValueError, FloatingPointError):
                 continue
         if np.all(np.isfinite(res.fun)) and (best is None or res.cost < best.cost):
             best = res
+            if first_suffices and res.status > 0:
+                break
     return best
 
 
 def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None,
-                  start: PowerLawFit | None = None, quick: bool = False) -> PowerLawFit:
+                  start: PowerLawFit | None = None, quick: bool = False,
+                  floor: float | None = None) -> PowerLawFit:
     """Fit ``E + A n^-alpha`` to (n, y) with n in [n_min, n_max] by least squares on log y.
 
-    Bounds: ``0 <= alpha <= 6``, ``0 <= E <= min(y)``. ``start`` (e.g. the point estimate, when
-    fitting bootstrap resamples) is tried first; ``quick`` uses fewer extra starts.
+    Bounds: ``0 <= alpha <= 6``, ``0 <= E <= min(y)``; a known ``floor`` fixes E (points at or
+    below it cannot be fitted and are left out). Every parameter lives in a scale-free space (log A
+    relative to the data's mean log, E as a fraction of min y), so the fit works the same at 1e-12
+    as at 1. ``start`` (e.g. the point estimate, when fitting bootstrap resamples) is tried first;
+    ``quick`` uses fewer extra starts.
     """
     n, y, zeros = _select(n, y, n_min, n_max)
+    below = 0
+    if floor is not None:
+        keep = y > floor * (1 + 1e-9)
+        below = int((~keep).sum())
+        n, y = n[keep], y[keep]
     out = PowerLawFit(points=len(n), n_lo=float(n.min()) if len(n) else NAN,
                       n_hi=float(n.max()) if len(n) else NAN)
     if len(n) < MIN_POINTS_POWER_LAW:
         zero_note = f" ({zeros} with median error 0, which log space cannot fit)" if zeros else ""
+        floor_note = f" ({below} at or below the known floor {floor:.4g})" if below else ""
         out.reason = (f"needs >= {MIN_POINTS_POWER_LAW} n with positive median error in the fit range, "
-                      f"has {len(n)}{zero_note}")
+                      f"has {len(n)}{zero_note}{floor_note}")
         return out
     logy = np.log(y)
     if logy.max() - logy.min() < math.log(1.01):
         out.reason = "flat: the median changes by < 1% over the fit range, so alpha is not identifiable"
         return out
     x = np.log(n)
-    x_ref = float(x.mean())
+    x_ref, scale = float(x.mean()), float(logy.mean())
     ymin = float(y.min())
+    fixed = floor is not None
+    log_e_fixed = math.log(floor) if fixed and floor > 0 else -np.inf
 
-    def model_log(p):  # p = (log A_ref, alpha, E); A_ref is A at n = exp(x_ref)
-        return np.logaddexp(math.log(p[2]) if p[2] > 0 else -np.inf, p[0] - p[1] * (x - x_ref))
+    def model_log(p):  # p = (log A_ref - scale, alpha[, E / min y]); A_ref is A at n = exp(x_ref)
+        log_e = log_e_fixed if fixed else (math.log(p[2] * ymin) if p[2] > 0 else -np.inf)
+        return np.logaddexp(log_e, scale + p[0] - p[1] * (x - x_ref))
 
     def residual(p):
         return model_log(p) - logy
 
-    lower = np.array([-50.0, 0.0, 0.0])
-    upper = np.array([50.0, 6.0, ymin])
+    def jacobian(p):  # d model_log / d p, analytic (the fit is ~10x faster than with differences)
+        m = model_log(p)
+        share = np.exp(scale + p[0] - p[1] * (x - x_ref) - m)  # the power-law term's share of the model
+        cols = [share, -share * (x - x_ref)]
+        if not fixed:
+            cols.append(ymin * np.exp(-m))
+        return np.stack(cols, axis=1)
+
+    lower, upper = np.array([-50.0, 0.0, 0.0]), np.array([50.0, 6.0, 1.0])
+    if fixed:
+        lower, upper = lower[:2], upper[:2]
     starts = []
-    if start is not None and start.ok:
-        starts.append([math.log(start.A) - start.alpha * x_ref, start.alpha, min(start.E, ymin * 0.999)])
-    alphas, floors = ((0.3, 1.0), (0.0, 0.5)) if quick else ((0.1, 0.5, 1.0, 2.0), (0.0, 0.5, 0.9))
-    y_mid = float(np.exp(np.mean(logy)))
-    for a in alphas:
-        for e in floors:
-            starts.append([math.log(max(y_mid - e * ymin, 1e-300)), a, e * ymin])
-    best = _least_squares(residual, starts, lower, upper)
+    if start is not None and start.ok and start.A > 0:
+        s0 = [math.log(start.A) - start.alpha * x_ref - scale, start.alpha, min(start.E / ymin, 0.999)]
+        starts.append(s0[:2] if fixed else s0)
+    alphas, fracs = ((0.3, 1.0), (0.0, 0.5)) if quick else ((0.1, 0.5, 1.0, 2.0), (0.0, 0.5, 0.9))
+    if fixed:
+        # the excess over the floor at the centre of the range sets A's start
+        excess = y - floor
+        mid = float(np.mean(np.log(excess))) - scale
+        starts += [[mid, a] for a in alphas]
+    else:
+        for a in alphas:
+            for u in fracs:
+                # A_ref such that the model is the data's geometric mean at the centre
+                gap = max(1.0 - u * math.exp(math.log(ymin) - scale), 1e-12)
+                starts.append([math.log(gap), a, u])
+    warm = quick and start is not None and start.ok
+    best = _least_squares(residual, starts, lower, upper, jac=jacobian, first_suffices=warm)
     if best is None:
         out.reason = "optimizer failed from every start"
         return out
-    log_a_ref, alpha, E = (float(v) for v in best.x)
+    log_a_ref, alpha = float(best.x[0]) + scale, float(best.x[1])
+    E = float(floor) if fixed else float(best.x[2]) * ymin
     resid = best.fun
     ss_tot = float(((logy - logy.mean()) ** 2).sum())
     out.E, out.alpha = E, alpha
@@ -194,11 +228,27 @@ def fit_bnsl(n, y, n_min: float | None = None, n_max: float | None = None) -> BN
         out.reason = "flat: the median changes by < 1%"
         return out
     ymin = float(y.min())
-    lower = np.array([-100.0, -1.0, -6.0, x.min(), math.log(0.02), 0.0])
-    upper = np.array([100.0, 6.0, 10.0, x.max(), math.log(5.0), ymin])
+    # log b and E are fitted relative to the data's scale (E as a fraction of min y), as above
+    scale = float(logy.mean())
+    lower = np.array([scale - 100.0, -1.0, -6.0, x.min(), math.log(0.02), 0.0])
+    upper = np.array([scale + 100.0, 6.0, 10.0, x.max(), math.log(5.0), 1.0])
+
+    def absolute(p):
+        return [p[0], p[1], p[2], p[3], p[4], p[5] * ymin]
 
     def residual(p):
-        return _bnsl_log(x, p) - logy
+        return _bnsl_log(x, absolute(p)) - logy
+
+    def jacobian(p):
+        log_b, c0, c1, log_d, log_f, _ = absolute(p)
+        f = math.exp(log_f)
+        z = (x - log_d) / f
+        soft, sig = np.logaddexp(0.0, z), 0.5 * (1 + np.tanh(0.5 * z))  # log(1 + e^z) and its slope
+        u = log_b - c0 * x - c1 * f * soft
+        m = _bnsl_log(x, absolute(p))
+        du = np.exp(u - m)  # share of the broken power law in the model
+        return np.stack([du, -x * du, -f * soft * du, c1 * sig * du, -c1 * f * (soft - z * sig) * du,
+                         ymin * np.exp(-m)], axis=1)
 
     # Starts: the break at each quartile of log n, the slopes before/after it from the data's
     # chords, a gentle or a steep extra bend.
@@ -211,11 +261,11 @@ def fit_bnsl(n, y, n_min: float | None = None, n_max: float | None = None) -> BN
         for bend in (max(c_after - c0, 0.2), 3.0):
             c0s = float(np.clip(c0, lower[1], upper[1]))
             starts.append([float(logy[0] + c0s * x[0]), c0s, bend, log_d, math.log(0.3), 0.0])
-    best = _least_squares(residual, starts, lower, upper, max_nfev=200)
+    best = _least_squares(residual, starts, lower, upper, max_nfev=200, jac=jacobian)
     if best is None:
         out.reason = "optimizer failed from every start"
         return out
-    log_b, c0, c1, log_d, log_f, E = (float(v) for v in best.x)
+    log_b, c0, c1, log_d, log_f, E = (float(v) for v in absolute(best.x))
     out.E, out.b, out.c0, out.c1 = E, math.exp(log_b), c0, c1
     out.d, out.f = math.exp(log_d), math.exp(log_f)
     out.rmse_log = float(np.sqrt(np.mean(best.fun ** 2)))

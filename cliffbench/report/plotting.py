@@ -66,8 +66,12 @@ def draw_curves(ax, df, *, band: str | float = "range",
     """Every curve of ``df`` (one per ``config_id``, legend from ``label``, colours in label
     order) as its median and band, with its reference curve dashed in its colour (default: from a
     ``reference_error`` column). Returns the values drawn (for the axes' scale)."""
+    from cliffbench.report.curves import snap_zeros_frame
+    from cliffbench.report.labels import distinct_labels
+
+    df = snap_zeros_frame(df)  # ~1e-30 rounding noise of an exact 0 is drawn as 0
     stats = curve_stats(df, ("config_id",), band=band)
-    labels = df.drop_duplicates("config_id").set_index("config_id")["label"] if "label" in df else {}
+    labels = distinct_labels(df) if "label" in df else {}
     references = reference_curves(df) if references is None else references
     shown = [stats[["lo", "median"]].to_numpy().ravel()]
     groups = dict(list(stats.groupby("config_id", sort=False)))
@@ -77,6 +81,10 @@ def draw_curves(ax, df, *, band: str | float = "range",
         colour, label = f"C{i % 10}", label_of[cid]
         ax.fill_between(cur["n"], cur["lo"], cur["hi"], color=colour, alpha=0.2, linewidth=0)
         ax.plot(cur["n"], cur["median"], "o-", color=colour, markersize=3, label=label)
+        gone = groups[cid].loc[groups[cid]["median"].isna(), "n"]
+        if len(gone):  # n whose cells all failed: an x on the bottom edge instead of a silent gap
+            ax.plot(gone, np.full(len(gone), 0.03), "x", color=colour, transform=ax.get_xaxis_transform(),
+                    label=f"{label}: no ok cell")
         if cid in references:
             n_ref, y_ref = references[cid]
             ax.plot(n_ref, y_ref, "--", color=colour, linewidth=1.2, label=f"{label}: {reference_label}")

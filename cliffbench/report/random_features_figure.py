@@ -26,10 +26,17 @@ def slope(x, y) -> float:
 
 
 def _line(ax, x, y, style, label, colour=None):
+    """A curve with its fitted log-log slope; points with y <= 0 (a mean excess is a fluctuation
+    and can dip below 0) cannot sit on log axes: they are marked x on the bottom edge and counted."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = y > 0  # a mean excess can dip below 0 where it is pure noise; log axes cannot show it
+    keep = y > 0
     s = slope(x[keep], y[keep])
-    ax.plot(x[keep], y[keep], style, color=colour, markersize=3, label=f"{label} (slope {s:.2f})")
+    note = f"slope {s:.2f} over {int(keep.sum())} points" if keep.sum() >= 3 else \
+        f"{int(keep.sum())} points: too few for a slope"
+    if (~keep).any():
+        note += f"; {int((~keep).sum())} dropped: mean <= 0"
+        ax.plot(x[~keep], np.full(int((~keep).sum()), 0.03), "x", color=colour, transform=ax.get_xaxis_transform())
+    ax.plot(x[keep], y[keep], style, color=colour, markersize=3, label=f"{label} ({note})")
 
 
 AXIS_LABELS = {"D": "D (dataset size)", "P": "P (student features)"}

@@ -15,7 +15,9 @@ log = logging.getLogger("cliffbench")
 
 def format_table(df) -> str:
     """A small per-curve table: n, median error, [min, max], trials (failed)."""
-    stats = curve_stats(df, ("label", "config_id"))
+    from cliffbench.report.labels import with_distinct_labels
+
+    stats = curve_stats(with_distinct_labels(df), ("label", "config_id"))
     lines = []
     for (label, _), cur in stats.groupby(["label", "config_id"], sort=False):
         lines.append(f"{label}")

@@ -8,11 +8,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from cliffbench.report.analyze import CurveReport
+from cliffbench.report.bootstrap import MIN_TRIALS_CI
 from cliffbench.report.efficiency import multiplier, n_to_reach
 
 
 def _interval(cliffs) -> str:
     return "; ".join(f"[{c.n_start:g}, {c.n_end:g}]" for c in cliffs)
+
+
+def _ci_note(rep: CurveReport) -> str:
+    trials = int(rep.curve.trials.max()) if len(rep.curve.n) else 0
+    if not len(rep.boot.medians) and trials < MIN_TRIALS_CI:
+        return f"no CI: too few trials ({trials}) for a bootstrap CI, needs >= {MIN_TRIALS_CI}"
+    return ""
 
 
 def summary_table(reports: Sequence[CurveReport]):
@@ -32,6 +40,9 @@ def summary_table(reports: Sequence[CurveReport]):
         for name in ("alpha", "E", "A"):
             lo, hi = rep.param_ci(name)
             row.update({name: getattr(fit, name), f"{name}_lo": lo, f"{name}_hi": hi})
+        row["E_known"] = rep.known_floor if rep.known_floor is not None else math.nan
+        row.update({"fit_range_note": rep.fit_range_note, "dropped_points": rep.dropped,
+                    "ci_note": _ci_note(rep)})
         row.update({"rmse_log": fit.rmse_log, "r2_log": fit.r2_log, "fit_failed_resamples": rep.boot.failed_fraction,
                     "fit_reason": fit.reason,
                     "bnsl_break_n": bn.d, "bnsl_slope_before": bn.slope_before if bn.ok else math.nan,
@@ -62,10 +73,10 @@ def efficiency_tables(reports: Sequence[CurveReport], targets: dict[str, float],
     rows = []
     for i, rep in enumerate(reports):
         for name, target in targets.items():
-            res = n_to_reach(rep.curve, rep.fit, rep.boot, target)
+            res = n_to_reach(rep.curve, rep.fit, rep.boot, target, rep.known_floor is not None)
             reach[i, name] = res
             rows.append({"label": rep.curve.label, "target_name": name, "target": target,
-                         **{k: v for k, v in res.items() if k != "draws"}})
+                         **{k: v for k, v in res.items() if k not in ("draws", "bracket")}})
     mult = []
     for i, base in pairs:
         for name, target in targets.items():
@@ -120,11 +131,17 @@ def display_summary(summary):
     for name in ("alpha", "E", "A"):
         cis = zip(summary[name], summary[f"{name}_lo"], summary[f"{name}_hi"])
         out[name] = [with_ci(v, lo, hi) for v, lo, hi in cis]
+    out["E"] = [f"{fmt(known)} (known)" if not math.isnan(known) else e
+                for e, known in zip(out["E"], summary["E_known"])]
     out["fit n"] = [f"{a:g}–{b:g}" for a, b in zip(summary["fit_n_lo"], summary["fit_n_hi"])]
     out["rmse(log)"] = [fmt(v) if not r else f"failed: {r}" for v, r in zip(summary["rmse_log"], summary["fit_reason"])]
     out["BNSL break n"] = [fmt(v) for v in summary["bnsl_break_n"]]
     out["cliffs"] = [s or (f"none ({note})" if note else "none")
                      for s, note in zip(summary["cliff_intervals"], summary["cliff_note"])]
+    notes = [[n for n in (ci_note, rng if rng.startswith("cannot") else "", f"dropped {drop}" if drop else "")
+              if n] for ci_note, rng, drop in zip(summary["ci_note"], summary["fit_range_note"],
+                                                  summary["dropped_points"])]
+    out["notes"] = ["; ".join(n) for n in notes]
     return out
 
 

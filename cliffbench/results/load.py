@@ -75,14 +75,73 @@ def load(path: str | Path):
     return df[front + [c for c in df.columns if c not in front]]
 
 
+GROUPS = ("dataset", "backbone", "method")
+
+
+def differing_keys(identities: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For flattened identities ``{id: {"dataset.d": 100, ...}}``: per id, the keys whose value
+    differs between the ids. A differing group name (``dataset``, ``backbone``, ``method``) stands
+    for all keys under that group, which then differ for that reason alone."""
+    keys = sorted({k for flat in identities.values() for k in flat if "." in k or k in GROUPS})
+    differ = [k for k in keys if len({json.dumps(flat.get(k), sort_keys=True, default=str)
+                                       for flat in identities.values()}) > 1]
+    groups = [g for g in GROUPS if g in differ]
+    differ = [k for k in differ if k in groups or k.split(".")[0] not in groups]
+    return {i: {k: flat.get(k) for k in differ} for i, flat in identities.items()}
+
+
 def reference_lines(path: str | Path) -> dict[str, float]:
-    """The reference error levels (random guessing, human, ...) recorded by the jobs under ``path``;
-    with several datasets, each name is prefixed by its dataset."""
-    found: dict[str, dict[str, float]] = {}
+    """The reference error levels (random guessing, human, ...) recorded by the jobs under ``path``.
+    With several datasets each name is prefixed by its dataset; a name whose level differs between
+    jobs (the Gaussian toy's Bayes error Φ(−s) for each s) gets the identity keys telling those jobs
+    apart (``Bayes error Φ(−s) (s=1)``), so every level is drawn once."""
+    levels: dict[tuple[str, str], dict[float, list[dict[str, Any]]]] = {}
     for ident_path in sorted(Path(path).rglob(f"{CELLS_DIR}/*/{IDENTITY_FILE}")):
         doc = read_identity(ident_path)
-        meta = doc.get("meta", {}) if doc else {}
-        found.setdefault(meta.get("dataset", "?"), {}).update(meta.get("reference_lines", {}))
-    if len(found) == 1:
-        return next(iter(found.values()))
-    return {f"{ds}: {name}": level for ds, lines in found.items() for name, level in lines.items()}
+        if doc is None:
+            continue
+        meta = doc.get("meta", {})
+        flat = _identity_columns(doc)
+        for name, level in meta.get("reference_lines", {}).items():
+            levels.setdefault((meta.get("dataset", "?"), name), {}).setdefault(float(level), []).append(flat)
+    several = len({ds for ds, _ in levels}) > 1
+    out: dict[str, float] = {}
+    for (ds, name), by_level in levels.items():
+        base = f"{ds}: {name}" if several else name
+        if len(by_level) == 1:
+            out[base] = next(iter(by_level))
+            continue
+        # keys that take one value per level and tell the levels apart
+        per_level = {f"{lv}": {k: v for k, v in flats[0].items()
+                               if all(f.get(k) == v for f in flats)} for lv, flats in by_level.items()}
+        common = set.intersection(*(set(d) for d in per_level.values()))
+        diff = differing_keys({lv: {k: d[k] for k in common} for lv, d in per_level.items()})
+        for lv in by_level:
+            tag = format_keys(diff[f"{lv}"]) or f"{lv:.4g}"
+            out[f"{base} ({tag})"] = lv
+    return out
+
+
+def known_floors(path: str | Path) -> dict[str, float]:
+    """``{config_id: error floor}`` for the jobs under ``path`` whose dataset knows the lowest
+    error any method can reach (``meta.known_floor``: a Bayes error, a noise level)."""
+    out = {}
+    for ident_path in sorted(Path(path).rglob(f"{CELLS_DIR}/*/{IDENTITY_FILE}")):
+        doc = read_identity(ident_path)
+        floor = (doc or {}).get("meta", {}).get("known_floor")
+        if isinstance(floor, dict) and floor.get("value") is not None:
+            out[ident_path.parent.name] = float(floor["value"])
+    return out
+
+
+def format_keys(keys: dict[str, Any]) -> str:
+    """``{"dataset.d": 100, "dataset.s": 1.0}`` -> ``d=100, s=1`` (full dotted names where the
+    last parts would clash)."""
+    short = [k.split(".")[-1] for k in keys]
+    parts = []
+    for k, s in zip(keys, short):
+        value = keys[k]
+        if isinstance(value, float):
+            value = f"{value:g}"
+        parts.append(f"{s if short.count(s) == 1 else k}={value}")
+    return ", ".join(parts)
