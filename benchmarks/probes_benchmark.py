@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import time
-import types
 import warnings
 
 import numpy as np
@@ -37,8 +36,8 @@ def clip_like(d: int, classes: int, pool: int, test: int, separation: float, see
 def run(args) -> None:
     import torch
 
-    from cliffbench.datasets.base import DataBundle, Split
-    from cliffbench.methods.base import CellBatch
+    from cliffbench.backbones.identity import Identity
+    from cliffbench.contract import CellBatch, DataBundle, JobContext, Split
     from cliffbench.methods.probes.knn import KNNProbe
     from cliffbench.methods.probes.linear.linear import LinearProbe
 
@@ -50,7 +49,7 @@ def run(args) -> None:
         threadpool_limits(args.threads)  # scikit-learn's BLAS / OpenMP get the same number of threads
     Xp, yp, Xt, yt = clip_like(args.d, args.classes, args.pool, args.test, args.separation)
     data = DataBundle(Split(Xp, yp), Split(Xt, yt))
-    ctx = types.SimpleNamespace(features=data, cfg=None)
+    ctx = JobContext(data, Identity(), dataset="clip_like")
     grid = sorted({int(round(v)) for v in np.geomspace(10, args.pool, args.num)})
     rng = np.random.default_rng(0)
     perms = np.stack([rng.permutation(args.pool) for _ in range(args.trials)])
