@@ -35,11 +35,11 @@ def unique_subsets(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LinearProbe(Method):
-    def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
-                 tol: float = 1e-6, ridge: float = 0.0, backend: str = "torch",
-                 dtype: str = "float32", warm_start: bool = True, history: int = 10,
-                 pooled_fraction: float = 1.0, max_memory_gb: float = 8.0, device: str | None = None,
-                 solver: str = "preconditioned", curvature: float = 1.0) -> None:
+    def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 100,
+                 tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
+                 dtype: str = "auto", warm_start: bool = False, history: int = 10,
+                 pooled_fraction: float = 0.3, max_memory_gb: float = 8.0, device: str | None = None,
+                 solver: str = "lbfgs", curvature: float = 1.0) -> None:
         super().__init__(name)
         if not float(C) > 0:
             raise ConfigError(f"method.C must be > 0, got {C}")
@@ -157,8 +157,10 @@ class LinearProbe(Method):
             for u in range(U):
                 mask[u, np.unique(y_pool[index[u]])] = True
             n_cls = mask.sum(1)
-            # scikit-learn fits one weight vector for 2 classes: a 2-column multinomial with C/2
-            # has the same minimiser (w = w1 - w0) and the same scaled objective and gradient norms.
+            # scikit-learn fits one weight vector w for 2 classes: a 2-column multinomial with C/2
+            # along (-w/2, w/2) has the same objective, gradient entries (+-) and minimiser, and
+            # L-BFGS takes the same steps there once its first step is 1/sqrt(2) of L-BFGS-B's.
+            first_step = torch.as_tensor(np.where(n_cls == 2, 0.5 ** 0.5, 1.0), device=device)
             c_eff = np.where(n_cls == 2, self.C / 2, self.C)
             reg = torch.as_tensor(1.0 / (c_eff * n), dtype=f32, device=device)
             # kernel form below d/2 rows: above that the Gram matrices' eigendecompositions (n^3 each)
@@ -166,27 +168,24 @@ class LinearProbe(Method):
             kernel = self.solver == "preconditioned" and 2 * n < d
             basis = None  # the kernel form's per-trial bases of the subsets' row spans
             gathered_gb = U * n * d * (4 if f32 == torch.float32 else 8) / 2**30
+            idx_t = torch.as_tensor(index, device=device)
             if (n >= self.pooled_fraction * N or gathered_gb > self.max_memory_gb) and not kernel:
-                design = PooledDesign(pool, f32)
-                Y = torch.as_tensor(y_pool, device=device)[None, :]
-                weight = torch.zeros(U, N, dtype=f32, device=device)
-                weight.scatter_(1, torch.as_tensor(index, device=device), 1.0 / n)
+                design = PooledDesign(pool, idx_t, f32)
+            elif kernel:
+                design, basis = span_design(pool, idx_t)
+                design = design.to(f32)
             else:
-                idx_t = torch.as_tensor(index, device=device)
-                if kernel:
-                    design, basis = span_design(pool, idx_t)
-                    design = design.to(f32)
-                else:
-                    design = GatheredDesign(pool, idx_t, f32)
-                Y = torch.as_tensor(y_pool, device=device)[idx_t]
-                weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
+                design = GatheredDesign(pool, idx_t, f32)
+            Y = torch.as_tensor(y_pool, device=device)[idx_t]
+            weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
             x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
             if self.solver == "preconditioned":
                 prob = self._reparametrise(prob, basis, rotation, mean, x0)
                 x0 = prob.from_pool(x0)
             # solver=lbfgs takes scikit-learn's path: its variables and L-BFGS-B's line search
-            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history, wolfe=self.solver == "lbfgs")
+            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history, wolfe=self.solver == "lbfgs",
+                        first_step=first_step if self.solver == "lbfgs" else None)
             x = prob.to_pool(res.x) if self.solver == "preconditioned" else res.x
             W, b = x[:, :-K].reshape(U, d, K), x[:, -K:]
             logits = test_X @ W + b[:, None, :]
