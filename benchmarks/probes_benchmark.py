@@ -193,7 +193,7 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--sk-trials", type=int, default=20, help="trials per n fitted by scikit-learn")
     p.add_argument("--spread-trials", type=int, default=5, help="paper mode: trials refitted on float64/permuted copies")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="threads for torch and scikit-learn (0: their defaults)")
     p.add_argument("--quick", action="store_true", help="d=64, pool 2000, test 500, 6 n x 5 trials")
     p.add_argument("--out", type=Path, help="also write the output here")
     args = p.parse_args()
@@ -202,8 +202,9 @@ def main() -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)  # scikit-learn's BLAS / OpenMP get the same number of threads
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)  # scikit-learn's BLAS / OpenMP get the same number of threads
     warnings.filterwarnings("ignore")
     fh = args.out.open("w") if args.out else None
 
@@ -215,8 +216,9 @@ def main() -> None:
 
     from tests.probe_data import embedding_like
 
-    out(f"uptime: {os.popen('uptime').read().strip()}; threads {args.threads} each side; "
-        f"peaks before: {machine_peaks()}")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    out(f"uptime: {os.popen('uptime').read().strip()}; threads {args.threads or 'default'} each side; "
+        f"ours on {device}; CPU peaks before: {machine_peaks()}")
     for name in args.features:
         if name == "synthetic":
             data = embedding_like(args.d, 10, args.pool, args.test)
@@ -235,7 +237,7 @@ def main() -> None:
             gap = [abs(a["err_ours"] - b["err_ours"]) for a, b in zip(results["paper"]["rows"], results["exact"]["rows"])]
             out(f"paper vs exact median curves ({name}): |difference| per n "
                 + " ".join(f"{g:.4f}" for g in gap) + f"; max {max(gap):.4f}\n")
-    out(f"uptime: {os.popen('uptime').read().strip()}; peaks after: {machine_peaks()}")
+    out(f"uptime: {os.popen('uptime').read().strip()}; CPU peaks after: {machine_peaks()}")
 
 
 if __name__ == "__main__":

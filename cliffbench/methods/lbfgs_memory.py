@@ -6,7 +6,8 @@ every problem, and the quasi-Newton direction ``-H g`` from them in the compact 
 
 with ``R`` the upper triangle of ``S^T Y`` (pairs oldest first), ``D`` its diagonal and ``gamma`` =
 ``s.y / y.y`` of the newest pair. Per direction that is two batched products with the memory
-(``[S Y]^T g`` and ``[S Y] c``) and a little ``m x m`` algebra, instead of the two-loop recursion's
+(``g^T [S Y]`` and ``c^T [S Y]^T``, few rows on the left: CPU BLAS is
+several times slower with a single column on the right) and a little ``m x m`` algebra, instead of the two-loop recursion's
 ``4m`` vector passes; the Gram matrix ``[S Y]^T [S Y]`` is updated by one row per new pair.
 Equal to the two-loop recursion in exact arithmetic (tested).
 """
@@ -36,7 +37,7 @@ class LbfgsMemory:
         G, gamma = (self.G, self.gamma) if ids is None else (self.G[ids], self.gamma[ids])
         order = torch.tensor([(self.ptr + j) % m for j in range(m)], device=g.device)  # oldest first
         both = torch.cat([order, order + m])
-        proj = torch.bmm(V, g[:, :, None]).squeeze(2).to(torch.float64)[:, both]
+        proj = torch.bmm(g[:, None, :], V.transpose(1, 2)).squeeze(1).to(torch.float64)[:, both]
         a, yg = proj[:, :m, None], proj[:, m:, None]
         Gc = G[:, both][:, :, both]
         SY, YY = Gc[:, :m, m:], Gc[:, m:, m:]
@@ -59,11 +60,11 @@ class LbfgsMemory:
         self.V[ids, slot] = s * keep
         self.V[ids, m + slot] = y * keep
         V = self._rows(None if len(ids) == len(self.V) else ids)
-        new = torch.bmm(V, V[:, [slot, m + slot]].transpose(1, 2)).to(torch.float64)  # (|ids|, 2m, 2)
+        new = torch.bmm(V[:, [slot, m + slot]], V.transpose(1, 2)).to(torch.float64)  # (|ids|, 2, 2m)
         for j, col in enumerate((slot, m + slot)):
-            self.G[ids, :, col] = new[:, :, j]
-            self.G[ids, col, :] = new[:, :, j]
-        sy, yy = new[:, slot, 1], new[:, m + slot, 1]
+            self.G[ids, :, col] = new[:, j]
+            self.G[ids, col, :] = new[:, j]
+        sy, yy = new[:, 0, m + slot], new[:, 1, m + slot]
         upd = ids[good]
         self.gamma[upd] = (sy / yy)[good]
         self.ptr = (slot + 1) % m

@@ -25,12 +25,15 @@ RUNNING, GTOL, FTOL, MAXITER, LINESEARCH = 0, 1, 2, 3, 4
 
 
 class FeaturePool:
-    """The pool's features in float64 (exact) and float32 (fast iterations), shared by designs."""
+    """The pool's features in float64 (exact) and float32 (fast iterations), shared by designs;
+    each precision is made from the given one when first asked for."""
 
-    def __init__(self, X64: torch.Tensor) -> None:
-        self.by_dtype = {torch.float64: X64, torch.float32: X64.to(torch.float32)}
+    def __init__(self, X: torch.Tensor) -> None:
+        self.X, self.by_dtype = X, {X.dtype: X}
 
     def __getitem__(self, dtype: torch.dtype) -> torch.Tensor:
+        if dtype not in self.by_dtype:
+            self.by_dtype[dtype] = self.X.to(dtype)
         return self.by_dtype[dtype]
 
 
@@ -84,7 +87,11 @@ class PooledDesign:
     def __init__(self, pool: FeaturePool, index: torch.Tensor, dtype: torch.dtype) -> None:
         self.pool, self.index, self.dtype, self.X = pool, index, dtype, pool[dtype]
 
-    def take(self, idx: torch.Tensor) -> PooledDesign:
+    def take(self, idx: torch.Tensor) -> PooledDesign | GatheredDesign:
+        # a few problems (the line search's stragglers) read fewer rows gathered than the whole pool
+        # (gathering, then two passes, vs two passes over the pool)
+        if 3 * len(idx) * self.index.shape[1] < 2 * len(self.X):
+            return GatheredDesign(self.pool, self.index[idx], self.dtype)
         return PooledDesign(self.pool, self.index[idx], self.dtype)
 
     def to(self, dtype: torch.dtype) -> PooledDesign:
