@@ -4,8 +4,9 @@ a bare bf16 forward loop of the same model on already-preprocessed tensors in GP
 
 The model is a CLIP ViT-B/16-sized open_clip image tower, randomly initialised (no download);
 the images are synthetic 32x32 RGB (CIFAR-sized) PIL images. Target: cliffbench >= 80% of bare.
-Without a GPU it runs the same comparison on the CPU (bf16 autocast there too), meant only for
-checking the script on a tiny size (``--model ViT-B-32 --images 64 --batch-size 16 --workers 0``).
+Without a GPU it runs the same comparison on the CPU in float32 (CPUs without bf16 units emulate
+it slowly), meant only for checking the script on a tiny size
+(``--model ViT-B-32 --images 16 --batch-size 8 --workers 0``).
 
     uv run python benchmarks/extraction_throughput.py --images 20000 --batch-size 256 --workers 8
 
@@ -28,7 +29,7 @@ def bare_loop(module, batch_size: int, n_images: int, image_size: int, device: s
     x = torch.randn(batch_size, 3, image_size, image_size, device=device)
     steps = max(1, n_images // batch_size)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16):
+    with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
         for _ in range(3):
             module(x)
         sync()
@@ -61,7 +62,7 @@ def main() -> None:
     pixels = rng.integers(0, 256, size=(256, 32, 32, 3), dtype=np.uint8)
     images = [Image.fromarray(pixels[i % 256]) for i in range(args.images)]
     image_size = int(enc.preprocess(images[0]).shape[-1])
-    trainer_cfg = {"accelerator": "gpu" if device == "cuda" else "cpu", "devices": 1, "precision": "bf16-mixed"}
+    trainer_cfg = {"accelerator": "gpu" if device == "cuda" else "cpu", "devices": 1, "precision": "bf16-mixed" if device == "cuda" else "32-true"}
 
     extract_features(enc, images[: args.batch_size * 2], trainer_cfg=trainer_cfg,
                      batch_size=args.batch_size, num_workers=args.workers, progress=False)  # warm-up

@@ -14,8 +14,8 @@ OUT="${OUT_DIR:-benchmarks/results}"
 PY="${PYTHON:-uv run --frozen python}"
 mkdir -p "$OUT"
 if [ "$SIZE" = tiny ]; then
-  PROBES=(--quick --spread-trials 0)
-  EXTRACT=(--model ViT-B-32 --images 32 --batch-size 16 --workers 0)
+  PROBES=(--d 64 --pool 1000 --test 300 --num 4 --trials 3 --sk-trials 3 --spread-trials 0)
+  EXTRACT=(--model ViT-B-32 --images 16 --batch-size 8 --workers 0)
   TAG=tiny
 else
   # 12 n x 20 trials on the 20k x 768 embedding-like features; scikit-learn on 2 trials per n (scaled)
