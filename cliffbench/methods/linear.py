@@ -2,10 +2,12 @@
 ``C * sum(logloss) + ||W||^2/2`` (intercept unpenalised, ``C`` default 100), or least squares /
 ridge for regression targets.
 
-``backend=torch`` (default) solves all trials of one n together (:mod:`logreg_solver`), warm-started
-from each trial's solution at the previous n and with identical subsets solved once, by default in
-preconditioned variables (:mod:`logreg_reparam`) and to the minimiser (``tol=1e-6``);
-``backend=sklearn`` fits scikit-learn's own estimator cell by cell (the paper's way)."""
+``backend=torch`` (default) solves all trials of one n together (:mod:`logreg_solver`), identical
+subsets once. By default (``solver=lbfgs``, ``tol=1e-4``, ``max_iter=100``, from zero) that is the
+paper's protocol, scikit-learn's ``LogisticRegression(C=100)`` with its default stopping, along
+scikit-learn's own L-BFGS-B path; ``solver=preconditioned`` with ``tol=1e-6`` and warm starts along n
+(``method=linear_exact``) returns the minimiser in better-conditioned variables
+(:mod:`logreg_reparam`). ``backend=sklearn`` fits scikit-learn's own estimator cell by cell."""
 
 from __future__ import annotations
 
