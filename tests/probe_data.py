@@ -40,3 +40,29 @@ def outcomes(method, batch, ctx):
     """Outcomes of one batch, in trial order, whatever the method yields at a time."""
     got = {o.trial: o for chunk in method.run(batch, ctx) for o in chunk}
     return [got[int(t)] for t in batch.trials]
+
+
+def embedding_like(d: int = 768, classes: int = 10, pool: int = 20_000, test: int = 5_000, *,
+                   alpha: float = 1.0, rank: int = 32, separation: float = 3.5, offset: float = 1.0, norm: float = 10.0,
+                   seed: int = 0) -> DataBundle:
+    """Synthetic features with the statistics of pretrained-network embeddings, float32:
+
+    * within-class covariance with a power-law spectrum ``lambda_i ~ i^-alpha`` (trace 1) in a
+      random orthonormal basis;
+    * class means in the ``rank`` leading directions, a Gaussian combination of them, each scaled
+      by its ``sqrt(lambda_i)``, at root-mean-square Mahalanobis distance ``separation`` from the
+      centre (class structure lives where the variance is; classes overlap heavily);
+    * a shared mean of norm ``offset`` (embeddings are not centred), labels uniform;
+    * everything times ``norm`` (the within-class RMS norm).
+    """
+    rng = np.random.default_rng(seed)
+    lam = np.arange(1, d + 1, dtype=np.float64) ** -alpha
+    lam /= lam.sum()
+    basis, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    root = basis * np.sqrt(lam)  # Sigma^(1/2) = basis diag(sqrt(lambda))
+    means = separation / np.sqrt(rank) * rng.normal(size=(classes, rank)) @ root[:, :rank].T
+    shared = rng.normal(size=d)
+    shared *= offset / np.linalg.norm(shared)
+    y = rng.integers(0, classes, size=pool + test)
+    X = (norm * (shared + means[y] + rng.normal(size=(pool + test, d)) @ root.T)).astype(np.float32)
+    return DataBundle(Split(X[:pool], y[:pool]), Split(X[pool:], y[pool:]))

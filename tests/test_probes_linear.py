@@ -20,10 +20,12 @@ def _sklearn_fit(X, y, **kw):
 
 
 @pytest.mark.parametrize("classes", [None, [3, 8]], ids=["10-class", "binary"])
-def test_tight_tolerance_matches_sklearn_objective_and_predictions(classes):
+def test_minimiser_mode_matches_sklearn_objective_at_tight_tolerance(classes, compose_cfg):
+    from hydra.utils import instantiate
+
     data = digits_bundle(classes=classes)
     ctx = context(data)
-    probe = LinearProbe(C=100.0, tol=1e-8, max_iter=5000, warm_start=True)
+    probe = instantiate(compose_cfg(["method=linear_exact", "method.tol=1e-8", "method.max_iter=5000"]).method)
     agree = []
     for batch in nested_batches(len(data.pool), [12, 150], trials=2):
         got = outcomes(probe, batch, ctx)
@@ -39,12 +41,39 @@ def test_tight_tolerance_matches_sklearn_objective_and_predictions(classes):
     assert max(agree) <= 0.01 * len(data.test)
 
 
-def test_sklearn_default_setting_matches_sklearn_defaults_cell_by_cell(compose_cfg):
+def _median_curve(probe, data, batches):
+    ctx = context(data)
+    return np.array([np.median([o.test_error for o in outcomes(probe, b, ctx)]) for b in batches])
+
+
+def test_paper_protocol_follows_sklearn_defaults_within_sklearns_own_spread(compose_cfg):
+    """method=linear against LogisticRegression(C=100) at its defaults, on small embedding-like
+    float32 features: the median curve stays within scikit-learn's own spread (the same fits on a
+    float64 copy or with permuted columns; docs/probes.md: at most 0.5 points per n)."""
+    from hydra.utils import instantiate
+
+    from cliffbench.datasets.base import DataBundle, Split
+    from tests.probe_data import embedding_like
+
+    data = embedding_like(d=96, pool=1500, test=1000, seed=3)
+    batches = nested_batches(len(data.pool), [20, 80, 300, 1500], trials=5, seed=1)
+    probe = instantiate(compose_cfg(["method=linear"]).method)
+    ours = _median_curve(probe, data, batches)
+    sk = LinearProbe(C=100.0, tol=1e-4, max_iter=100, backend="sklearn")
+    ref = _median_curve(sk, data, batches)
+    perm = np.random.default_rng(0).permutation(data.pool.X.shape[1])
+    variants = [DataBundle(Split(data.pool.X.astype(np.float64), data.pool.y), Split(data.test.X.astype(np.float64), data.test.y)),
+                DataBundle(Split(data.pool.X[:, perm], data.pool.y), Split(data.test.X[:, perm], data.test.y))]
+    spread = np.max([np.abs(_median_curve(sk, v, batches) - ref) for v in variants], axis=0)
+    assert np.all(np.abs(ours - ref) <= np.maximum(spread, 0.005) + 1e-12), (ours, ref, spread)
+
+
+def test_paper_protocol_on_digits_cell_by_cell(compose_cfg):
     from hydra.utils import instantiate
 
     data = digits_bundle()
     ctx = context(data)
-    probe = instantiate(compose_cfg(["method=linear_sklearn_defaults"]).method)  # digits are float64
+    probe = instantiate(compose_cfg(["method=linear"]).method)  # digits are float64
     sk = LinearProbe(C=100.0, tol=1e-4, max_iter=100, backend="sklearn")
     diffs = []
     for batch in nested_batches(len(data.pool), [10, 40, 200, 1100], trials=3, seed=1):
@@ -66,7 +95,7 @@ def test_single_class_subset_predicts_its_class_and_identical_subsets_are_solved
     assert got[0].test_error == pytest.approx(np.mean(data.test.y != 1))
     full = CellBatch(len(everything), np.array([0, 1]), np.array([7, 8]),
                      np.stack([everything, np.random.default_rng(0).permutation(everything)]))
-    a, b = outcomes(LinearProbe(tol=1e-6), full, ctx)
+    a, b = outcomes(LinearProbe(), full, ctx)
     assert a.test_error == b.test_error and a.metrics == b.metrics
 
 

@@ -2,10 +2,12 @@
 ``C * sum(logloss) + ||W||^2/2`` (intercept unpenalised, ``C`` default 100), or least squares /
 ridge for regression targets.
 
-``backend=torch`` (default) solves all trials of one n together (:mod:`logreg_solver`), warm-started
-from each trial's solution at the previous n and with identical subsets solved once, by default in
-preconditioned variables (:mod:`logreg_reparam`) and to the minimiser (``tol=1e-6``);
-``backend=sklearn`` fits scikit-learn's own estimator cell by cell (the paper's way)."""
+``backend=torch`` (default) solves all trials of one n together (:mod:`logreg_solver`), identical
+subsets once. By default (``solver=lbfgs``, ``tol=1e-4``, ``max_iter=100``, from zero) that is the
+paper's protocol, scikit-learn's ``LogisticRegression(C=100)`` with its default stopping, along
+scikit-learn's own L-BFGS-B path; ``solver=preconditioned`` with ``tol=1e-6`` and warm starts along n
+(``method=linear_exact``) returns the minimiser in better-conditioned variables
+(:mod:`logreg_reparam`). ``backend=sklearn`` fits scikit-learn's own estimator cell by cell."""
 
 from __future__ import annotations
 
@@ -37,11 +39,11 @@ def unique_subsets(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class LinearProbe(Method):
     speed_only = ("device", "max_memory_gb")
 
-    def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 1000,
-                 tol: float = 1e-6, ridge: float = 0.0, backend: str = "torch",
-                 dtype: str = "float32", warm_start: bool = True, history: int = 10,
-                 pooled_fraction: float = 1.0, max_memory_gb: float = 8.0, device: str | None = None,
-                 solver: str = "preconditioned", curvature: float = 1.0) -> None:
+    def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 100,
+                 tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
+                 dtype: str = "auto", warm_start: bool = False, history: int = 10,
+                 pooled_fraction: float = 0.4, max_memory_gb: float = 8.0, device: str | None = None,
+                 solver: str = "lbfgs", curvature: float = 1.0) -> None:
         super().__init__(name)
         if not float(C) > 0:
             raise ConfigError(f"method.C must be > 0, got {C}")
@@ -119,10 +121,13 @@ class LinearProbe(Method):
 
         key = (id(data), str(device), self.solver)
         if self._pool_cache is None or self._pool_cache[0] != key:
-            X = torch.as_tensor(np.asarray(data.pool.X), device=device).to(torch.float64)
-            T = torch.as_tensor(np.asarray(data.test.X), device=device).to(torch.float64)
+            X = torch.as_tensor(np.asarray(data.pool.X), device=device)
+            T = torch.as_tensor(np.asarray(data.test.X), device=device)
+            if not X.is_floating_point():
+                X, T = X.to(torch.float64), T.to(torch.float64)
             rotation = mean = None
             if self.solver == "preconditioned":
+                X, T = X.to(torch.float64), T.to(torch.float64)
                 mean, rotation = principal_axes(X)
                 X, T = (X - mean) @ rotation, (T - mean) @ rotation
             self._pool_cache = (key, FeaturePool(X), T, rotation, mean)
@@ -159,39 +164,44 @@ class LinearProbe(Method):
             for u in range(U):
                 mask[u, np.unique(y_pool[index[u]])] = True
             n_cls = mask.sum(1)
-            # scikit-learn fits one weight vector for 2 classes: a 2-column multinomial with C/2
-            # has the same minimiser (w = w1 - w0) and the same scaled objective and gradient norms.
+            # scikit-learn fits one weight vector w for 2 classes: a 2-column multinomial with C/2
+            # along (-w/2, w/2) has the same objective, gradient entries (+-) and minimiser, and
+            # L-BFGS takes the same steps there once its first step is 1/sqrt(2) of L-BFGS-B's.
+            first_step = torch.as_tensor(np.where(n_cls == 2, 0.5 ** 0.5, 1.0), device=device)
             c_eff = np.where(n_cls == 2, self.C / 2, self.C)
             reg = torch.as_tensor(1.0 / (c_eff * n), dtype=f32, device=device)
             # kernel form below d/2 rows: above that the Gram matrices' eigendecompositions (n^3 each)
-            # cost more than the smaller products save (measured at d=768, 50 trials)
-            kernel = self.solver == "preconditioned" and 2 * n < d
+            # cost more than the smaller products save (measured at d=768, 50 trials). From zero it
+            # is also scikit-learn's own path: every iterate and gradient lies in the rows' span and
+            # the basis is orthonormal, so L-BFGS's inner products, steps and values are unchanged.
+            kernel = 2 * n < d if self.solver == "preconditioned" else 8 * n < d  # few iterations: small n only
             basis = None  # the kernel form's per-trial bases of the subsets' row spans
             gathered_gb = U * n * d * (4 if f32 == torch.float32 else 8) / 2**30
+            idx_t = torch.as_tensor(index, device=device)
             if (n >= self.pooled_fraction * N or gathered_gb > self.max_memory_gb) and not kernel:
-                design = PooledDesign(pool, f32)
-                Y = torch.as_tensor(y_pool, device=device)[None, :]
-                weight = torch.zeros(U, N, dtype=f32, device=device)
-                weight.scatter_(1, torch.as_tensor(index, device=device), 1.0 / n)
+                design = PooledDesign(pool, idx_t, f32)
+            elif kernel:
+                design, basis = span_design(pool, idx_t)
+                design = design.to(f32)
             else:
-                idx_t = torch.as_tensor(index, device=device)
-                if kernel:
-                    design, basis = span_design(pool, idx_t)
-                    design = design.to(f32)
-                else:
-                    design = GatheredDesign(pool, idx_t, f32)
-                Y = torch.as_tensor(y_pool, device=device)[idx_t]
-                weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
+                design = GatheredDesign(pool, idx_t, f32)
+            Y = torch.as_tensor(y_pool, device=device)[idx_t]
+            weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
             x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
-            if self.solver == "preconditioned":
+            reparametrised = self.solver == "preconditioned" or kernel
+            if reparametrised:
                 prob = self._reparametrise(prob, basis, rotation, mean, x0)
                 x0 = prob.from_pool(x0)
             # solver=lbfgs takes scikit-learn's path: its variables and L-BFGS-B's line search
-            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history, wolfe=self.solver == "lbfgs")
-            x = prob.to_pool(res.x) if self.solver == "preconditioned" else res.x
+            res = solve(prob, x0, self.tol, self.max_iter, f32, self.history, wolfe=self.solver == "lbfgs",
+                        first_step=first_step if self.solver == "lbfgs" else None)
+            x = prob.to_pool(res.x) if reparametrised else res.x
             W, b = x[:, :-K].reshape(U, d, K), x[:, -K:]
-            logits = test_X @ W + b[:, None, :]
+            # one product with every trial's weights at once (compute-bound), not T with K columns; in
+            # the test features' precision, as scikit-learn predicts (its coef_ has the data's dtype)
+            W, b = W.to(test_X.dtype), b.to(test_X.dtype)
+            logits = (test_X @ W.permute(1, 0, 2).reshape(d, U * K)).view(-1, U, K).transpose(0, 1) + b[:, None, :]
             logits = logits.masked_fill(~torch.as_tensor(mask, device=device)[:, None, :], float("-inf"))
             pred = classes[logits.argmax(2).cpu().numpy()]
             objective = (res.f.cpu().numpy() * self.C * n)
@@ -209,7 +219,8 @@ class LinearProbe(Method):
 
     def _reparametrise(self, prob, basis, rotation, mean, x0):
         """The problems in the rotated (and, with ``basis``, kernel-form) variables, diagonally
-        preconditioned at the starting point ``x0`` (flat weights on the rotated pool)."""
+        preconditioned at the starting point ``x0`` (flat weights on the rotated pool); for
+        ``solver=lbfgs`` only the kernel form (orthonormal: scikit-learn's path unchanged)."""
         import torch
 
         from cliffbench.methods.probes.linear.logreg_reparam import Reparametrised, diagonal_scale
@@ -217,7 +228,8 @@ class LinearProbe(Method):
         T, (r, _) = len(x0), prob.shape
         plain = Reparametrised(prob, torch.ones(T, r + 1, 1, dtype=torch.float64, device=x0.device),
                                rotation, mean, basis)
-        plain.scale = diagonal_scale(prob, plain.from_pool(x0), self.curvature)
+        if self.solver == "preconditioned":
+            plain.scale = diagonal_scale(prob, plain.from_pool(x0), self.curvature)
         return plain
 
     def _initial(self, trials: np.ndarray, data, U: int, d: int, K: int, mask: np.ndarray, device):

@@ -143,7 +143,7 @@ def span_design(pool: FeaturePool, index: torch.Tensor) -> tuple[GatheredDesign,
     """The kernel form of problems whose rows ``index`` (T, n) are fewer than the features: a
     design of ``Phi`` (T, n, n) and the orthonormal ``basis`` (T, p, n) (columns of rank-deficient
     directions are zero in both)."""
-    Z = torch.index_select(pool[torch.float64], 0, index.reshape(-1)).view(*index.shape, -1)
+    Z = torch.index_select(pool.X, 0, index.reshape(-1)).view(*index.shape, -1).to(torch.float64)
     lam, Q = torch.linalg.eigh(torch.bmm(Z, Z.transpose(1, 2)))
     keep = lam > 1e-12 * lam.amax(1, keepdim=True).clamp_min(1e-300)
     root = torch.where(keep, lam.clamp_min(0).sqrt(), torch.zeros_like(lam))

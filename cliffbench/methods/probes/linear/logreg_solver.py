@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from cliffbench.methods.probes.linear.lbfgs_memory import LbfgsMemory
+
 FTOL64 = 64 * 2.220446049250313e-16  # scikit-learn's ftol for L-BFGS-B
 TRUST32 = 1e-6  # tolerances from here up may be judged on float32 gradients (see solve)
 FTOL32 = 1e-9  # below this relative decrease float32 arithmetic stalls: continue in float64
@@ -23,12 +25,15 @@ RUNNING, GTOL, FTOL, MAXITER, LINESEARCH = 0, 1, 2, 3, 4
 
 
 class FeaturePool:
-    """The pool's features in float64 (exact) and float32 (fast iterations), shared by designs."""
+    """The pool's features in float64 (exact) and float32 (fast iterations), shared by designs;
+    each precision is made from the given one when first asked for."""
 
-    def __init__(self, X64: torch.Tensor) -> None:
-        self.by_dtype = {torch.float64: X64, torch.float32: X64.to(torch.float32)}
+    def __init__(self, X: torch.Tensor) -> None:
+        self.X, self.by_dtype = X, {X.dtype: X}
 
     def __getitem__(self, dtype: torch.dtype) -> torch.Tensor:
+        if dtype not in self.by_dtype:
+            self.by_dtype[dtype] = self.X.to(dtype)
         return self.by_dtype[dtype]
 
 
@@ -74,28 +79,38 @@ class GatheredDesign:
 
 
 class PooledDesign:
-    """One shared matrix ``X`` (rows, p) for every problem, rows selected by weights: one large
-    matrix product for all problems at once, for large subsets of a common pool."""
+    """The same problems as :class:`GatheredDesign` (rows ``pool[index[t]]``), computed with one
+    matrix product of the whole pool against every problem's weights at once, the problems' rows
+    then picked out of it: a compute-bound product with T*K columns instead of T memory-bound ones
+    with K, worth it once subsets are a large share of the pool."""
 
-    def __init__(self, pool: FeaturePool, dtype: torch.dtype) -> None:
-        self.pool, self.dtype, self.X = pool, dtype, pool[dtype]
+    def __init__(self, pool: FeaturePool, index: torch.Tensor, dtype: torch.dtype) -> None:
+        self.pool, self.index, self.dtype, self.X = pool, index, dtype, pool[dtype]
 
-    def take(self, idx: torch.Tensor) -> PooledDesign:
-        return self
+    def take(self, idx: torch.Tensor) -> PooledDesign | GatheredDesign:
+        # a few problems (the line search's stragglers) read fewer rows gathered than the whole pool
+        # (gathering, then two passes, vs two passes over the pool)
+        if 3 * len(idx) * self.index.shape[1] < 2 * len(self.X):
+            return GatheredDesign(self.pool, self.index[idx], self.dtype)
+        return PooledDesign(self.pool, self.index[idx], self.dtype)
 
     def to(self, dtype: torch.dtype) -> PooledDesign:
-        return PooledDesign(self.pool, dtype)
+        return PooledDesign(self.pool, self.index, dtype)
 
     def second_moments(self, weight: torch.Tensor) -> torch.Tensor:
-        return weight @ self.X.pow(2)
+        full = torch.zeros(len(self.index), len(self.X), dtype=weight.dtype, device=weight.device)
+        return full.scatter_(1, self.index, weight) @ self.X.square()
 
     def forward(self, W: torch.Tensor) -> torch.Tensor:
         T, p, K = W.shape
-        return (self.X @ W.permute(1, 0, 2).reshape(p, T * K)).reshape(-1, T, K).transpose(0, 1)
+        Z = (self.X @ W.permute(1, 0, 2).reshape(p, T * K)).view(-1, T, K)
+        return Z[self.index, torch.arange(T, device=W.device)[:, None]]
 
     def backward(self, R: torch.Tensor) -> torch.Tensor:
-        T, N, K = R.shape
-        return (self.X.T @ R.transpose(0, 1).reshape(N, T * K)).reshape(-1, T, K).transpose(0, 1)
+        T, n, K = R.shape
+        full = R.new_zeros(len(self.X), T, K)
+        full[self.index, torch.arange(T, device=R.device)[:, None]] = R
+        return (self.X.T @ full.view(-1, T * K)).view(-1, T, K).transpose(0, 1)
 
 
 @dataclass
@@ -172,23 +187,6 @@ class LbfgsResult:
     n_eval: torch.Tensor  # objective + gradient evaluations (passes over the data) per problem
 
 
-def _direction(g, S, Yh, rho, gamma, newest: int) -> torch.Tensor:
-    """-H g by the two-loop recursion over the ring buffer (entries with rho = 0 are no-ops)."""
-    m = S.shape[0]
-    order = [(newest - j) % m for j in range(m)]
-    q = -g
-    alphas = []
-    for j in order:
-        a = rho[j] * (S[j] * q).sum(1)
-        q = q - a[:, None] * Yh[j]
-        alphas.append(a)
-    r = gamma[:, None] * q
-    for j, a in zip(reversed(order), reversed(alphas)):
-        beta = rho[j] * (Yh[j] * r).sum(1)
-        r = r + S[j] * (a - beta)[:, None]
-    return r
-
-
 def _wolfe_steps(searches, todo: torch.Tensor, ft: torch.Tensor, dt: torch.Tensor,
                  step: torch.Tensor) -> torch.Tensor:
     """Feed each searching problem its value and directional derivative at its trial step: which
@@ -205,12 +203,13 @@ def _wolfe_steps(searches, todo: torch.Tensor, ft: torch.Tensor, dt: torch.Tenso
 
 
 def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: float,
-          history: int = 10, maxls: int = 50, wolfe: bool = False) -> LbfgsResult:
+          history: int = 10, maxls: int = 50, wolfe: bool = False,
+          first_step: torch.Tensor | None = None) -> LbfgsResult:
     """Minimise every problem from ``x0`` (T, P); ``max_iter`` (T,) iterations at most per problem.
 
     Line search: Armijo backtracking with safeguarded quadratic interpolation, or with ``wolfe``
-    L-BFGS-B's own Moré–Thuente search (strong Wolfe conditions, :mod:`line_search`); the first
-    step of a problem without curvature history has length 1/||g|| (as L-BFGS-B)."""
+    L-BFGS-B's own Moré–Thuente search (strong Wolfe conditions, :mod:`line_search`). The first
+    iteration's trial step has length ``first_step/||g||`` (default 1: L-BFGS-B's), later ones 1."""
     T, P = x0.shape
     x = x0.clone()
     f, g = prob.evaluate(x)
@@ -219,12 +218,7 @@ def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: floa
     status = torch.zeros(T, dtype=torch.long, device=x.device)
     status[prob.grad_max(g, None, tol) <= tol] = GTOL
     status[(status == RUNNING) & (max_iter <= 0)] = MAXITER
-    S = x.new_zeros(history, T, P)
-    Yh = x.new_zeros(history, T, P)
-    rho = x.new_zeros(history, T)
-    gamma = x.new_ones(T)
-    has_hist = torch.zeros(T, dtype=torch.bool, device=x.device)
-    ptr = 0
+    memory = LbfgsMemory(T, P, history, x.dtype, x.device)
 
     def evaluate(ids: torch.Tensor, x_ids: torch.Tensor):
         return prob.evaluate(x_ids) if len(ids) == T else prob.take(ids).evaluate(x_ids)
@@ -234,15 +228,15 @@ def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: floa
         if len(act) == 0:
             break
         xa, fa, ga = x[act], f[act], g[act]
-        d = _direction(ga, S[:, act], Yh[:, act], rho[:, act], gamma[act], (ptr - 1) % history)
+        d = memory.direction(ga, None if len(act) == T else act)
         gd = (ga * d).sum(1)
         bad = ~(gd < 0)
         if bad.any():  # not a descent direction: restart from steepest descent
             d[bad] = -ga[bad]
             gd[bad] = -(ga[bad] ** 2).sum(1)
-            rho[:, act[bad]] = 0
-            has_hist[act[bad]] = False
-        step = torch.where(has_hist[act], torch.ones_like(fa), 1.0 / ga.norm(dim=1).clamp_min(1e-300))
+            memory.reset(act[bad])
+        first = 1.0 if first_step is None else first_step[act].to(fa.dtype)
+        step = torch.where(n_iter[act] > 0, torch.ones_like(fa), first / ga.norm(dim=1).clamp_min(1e-300))
         accepted = torch.zeros(len(act), dtype=torch.bool, device=x.device)
         f_new, g_new = fa.clone(), ga.clone()
         searches = None
@@ -274,13 +268,7 @@ def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: floa
         s_vec = (step[acc, None] * d[acc]).to(x.dtype)
         y_vec = g_new[acc] - ga[acc]
         sy, yy = (s_vec * y_vec).sum(1), (y_vec * y_vec).sum(1)
-        good = sy > 2.2e-16 * yy
-        rho[ptr] = 0
-        S[ptr, ia[good]], Yh[ptr, ia[good]] = s_vec[good], y_vec[good]
-        rho[ptr, ia[good]] = 1.0 / sy[good]
-        gamma[ia[good]] = sy[good] / yy[good]
-        has_hist[ia[good]] = True
-        ptr = (ptr + 1) % history
+        memory.push(ia, s_vec, y_vec, sy > 2.2e-16 * yy)
         x[ia] = xa[acc] + s_vec
         f_old = f[ia]
         f[ia], g[ia] = f_new[acc], g_new[acc]
@@ -296,8 +284,6 @@ def lbfgs(prob, x0: torch.Tensor, tol: float, max_iter: torch.Tensor, ftol: floa
 
 def _chunks(prob, ids: torch.Tensor, max_bytes: float = 2**31) -> list[torch.Tensor]:
     """``ids`` in groups whose gathered float64 rows take about ``max_bytes`` at most."""
-    if isinstance(prob.design, PooledDesign):
-        return [ids] if len(ids) else []
     per_problem = prob.weight.shape[1] * prob.design_dim * 8
     step = max(1, int(max_bytes // max(per_problem, 1)))
     return [ids[i:i + step] for i in range(0, len(ids), step)]
@@ -316,15 +302,17 @@ def certify(prob, x: torch.Tensor, max_bytes: float = 2**29) -> tuple[torch.Tens
     return torch.cat(fs), torch.cat(gs)
 
 
-def solve(prob, x0: torch.Tensor, tol: float, max_iter: int,
-          dtype: torch.dtype, history: int = 10, wolfe: bool = False) -> LbfgsResult:
+def solve(prob, x0: torch.Tensor, tol: float, max_iter: int, dtype: torch.dtype, history: int = 10,
+          wolfe: bool = False, first_step: torch.Tensor | None = None) -> LbfgsResult:
     """L-BFGS in ``dtype``; with float32, problems that stall before ``tol`` (and every problem
     when ``tol < TRUST32``) are checked with a float64 gradient and, if needed, finished in float64.
-    ``wolfe``: L-BFGS-B's line search instead of Armijo backtracking."""
+    ``wolfe``: L-BFGS-B's line search instead of Armijo backtracking; ``first_step``: see lbfgs."""
     budget = torch.full((x0.shape[0],), int(max_iter), dtype=torch.long, device=x0.device)
     if dtype == torch.float64:
-        return lbfgs(prob.to(torch.float64), x0.to(torch.float64), tol, budget, FTOL64, history, wolfe=wolfe)
-    first = lbfgs(prob.to(torch.float32), x0.to(torch.float32), tol, budget, FTOL32, history, wolfe=wolfe)
+        return lbfgs(prob.to(torch.float64), x0.to(torch.float64), tol, budget, FTOL64, history, wolfe=wolfe,
+                     first_step=first_step)
+    first = lbfgs(prob.to(torch.float32), x0.to(torch.float32), tol, budget, FTOL32, history, wolfe=wolfe,
+                  first_step=first_step)
     x = first.x.to(torch.float64)
     f, gmax = first.f.to(torch.float64), first.grad_max.to(torch.float64)
     # float32 and float64 gradients differ by ~2e-8 at most on CLIP-like and digits features, a
