@@ -1,5 +1,5 @@
 """Quiet Lightning Trainers built from ``cfg.trainer`` (feature extraction, finetuning, from-scratch
-training, the offline stand-in's pretraining): precision ``null`` means bf16-mixed on a GPU and
+training): precision ``null`` means bf16-mixed on a GPU and
 32-bit on CPU; no logger and no checkpoint files (best weights are kept in memory)."""
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def check_trainable(method: str, ctx: JobContext) -> None:
 
     if not isinstance(ctx.backbone, TorchBackbone):
         raise ConfigError(f"method={method} trains the backbone's weights; backbone={ctx.backbone.name} has none "
-                          f"(use e.g. backbone=openai_vit_b32 or digits_cnn_0to4)")
+                          f"(use e.g. backbone=efficientnet_lite0 or openai_vit_b32)")
     if ctx.raw.val is None or len(ctx.raw.val) == 0:
         raise ConfigError(f"method={method} needs a validation set for early stopping: set dataset.val_size > 0")
 

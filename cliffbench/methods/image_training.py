@@ -1,4 +1,4 @@
-"""The training loop shared by ``finetune``, ``scratch`` and the offline stand-in's pretraining:
+"""The training loop shared by ``finetune`` and ``scratch``:
 an encoder + linear readout trained with Adam through a Lightning Trainer, early stopping on the
 validation loss, and the best-validation-loss weights (kept in memory) used for the test error.
 
@@ -46,6 +46,10 @@ class ImageClassifier(L.LightningModule):
                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                     m.eval()
         return self
+
+    def on_train_epoch_start(self) -> None:
+        if self.frozen_norm_stats:
+            self.train()  # Lightning keeps the modes it finds; the override above freezes batch norm
 
     def forward(self, x):
         return self.readout(self.encoder(x).flatten(1).float())
