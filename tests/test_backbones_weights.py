@@ -237,3 +237,16 @@ def test_unreachable_hub_fails_at_once_without_retries(tmp_path, monkeypatch, ki
     assert "\n" not in str(err.value) and str(tmp_path / "weights") in str(err.value)
     assert hfc.HF_HUB_OFFLINE is False  # offline mode only for that call
     hub._reachable.cache_clear()
+
+
+def test_cli_missing_weights_file_is_one_error_line(tmp_path):
+    from tests.conftest import run_cli
+
+    missing = tmp_path / "nowhere.pth"
+    res = run_cli("backbone=timm", "backbone.model=test_efficientnet", "backbone.pretrained=mine",
+                  f"backbone.weights={missing}", "dataset=mnist5k", "dataset.pool_size=20", "grid.n=[10]",
+                  "trials=1", "logger=none", "progress=false")
+    assert res.returncode == 2, res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("cliffbench: error:")]
+    assert len(errors) == 1 and f"checkpoint file {missing} not found" in errors[0]
+    assert "Traceback" not in res.stderr
