@@ -131,3 +131,20 @@ def test_mnist5k_split(compose_cfg):
     digit = data.test.X[0]
     assert digit.dtype == np.float32 and 0 <= digit.min() and digit.max() <= 1
     assert {np.asarray(to_pil(digit)).tobytes()} <= {x.tobytes() for x in X}
+
+
+@pytest.mark.slow
+def test_quickstart_sweep_runs_with_tiny_settings(tmp_path):
+    """The quickstart's six jobs through the CLI (fewer images and trials): every cell ok, and the
+    pretrained encoder's linear probe beats its random init."""
+    import pandas as pd
+
+    from tests.conftest import run_cli
+
+    res = run_cli("experiment=quickstart", "trials=3", "grid.n=[20,60]", "dataset.pool_size=60",
+                  "dataset.test_size=200", "logger=none", "progress=false", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    df = pd.read_csv(tmp_path / "outputs" / "sweeps" / "quickstart" / "results.csv")
+    assert len(df) == 6 * 2 * 3 and (df["status"] == "ok").all()
+    err = df[df["method"] == "linear"].groupby("backbone")["test_error"].mean()
+    assert err["efficientnet_lite0"] < err["efficientnet_lite0_random_init"]
