@@ -1,6 +1,6 @@
 """Feature extraction and its on-disk cache: a job extracts once, the next job (other probe) hits
 the cache without building the model, a corrupt file is rebuilt, the key follows what changes the
-features; and the offline stand-in pretrains once and then loads its cached weights."""
+features."""
 
 from __future__ import annotations
 
@@ -109,54 +109,3 @@ def test_extraction_settings_are_not_part_of_the_job_identity(compose_cfg):
     b = compose_cfg(["backbone=openai_vit_b32", "dataset=cifar10", "backbone.batch_size=7", "backbone.num_workers=1",
                      "dataset.download=true"])
     assert job_identity(a) == job_identity(b)
-
-
-def test_stand_in_pretrains_once_then_loads(tmp_path, monkeypatch):
-    from cliffbench.backbones.digits_cnn import DigitsCNN
-    from cliffbench.datasets.digits import Digits
-
-    paths = {"cache_dir": str(tmp_path / "cache")}
-    backbone = DigitsCNN(epochs=1)
-    X, _ = Digits(classes=[5, 6]).arrays()
-    enc = backbone.build(paths)
-    assert backbone.weights_path(paths).is_file()
-    with __import__("torch").no_grad():
-        first = enc.module(__import__("torch").stack([enc.preprocess(x) for x in X[:4]])).numpy()
-    monkeypatch.setattr(DigitsCNN, "_pretrain", lambda self, net: (_ for _ in ()).throw(AssertionError("retrained")))
-    enc2 = DigitsCNN(epochs=1).build(paths)
-    with __import__("torch").no_grad():
-        second = enc2.module(__import__("torch").stack([enc2.preprocess(x) for x in X[:4]])).numpy()
-    np.testing.assert_array_equal(first, second)
-    assert first.shape == (4, 512)
-    # features are scaled to mean norm 4 on the pretraining digits (0-4)
-    X04, _ = Digits(classes=[0, 1, 2, 3, 4]).arrays()
-    with __import__("torch").no_grad():
-        f04 = enc.module(__import__("torch").stack([enc.preprocess(x) for x in X04]))
-    assert float(f04.norm(dim=1).mean()) == pytest.approx(4.0, rel=1e-4)
-
-
-@pytest.mark.slow
-def test_stand_in_transfers_to_digits_5_to_9(tmp_path):
-    """The default recipe's features beat raw pixels for a linear probe on the unseen digits 5-9."""
-    import torch
-    from sklearn.linear_model import LogisticRegression
-
-    from cliffbench.backbones.digits_cnn import DigitsCNN
-    from cliffbench.datasets.digits import Digits
-
-    enc = DigitsCNN().build({"cache_dir": str(tmp_path)})
-    data = Digits(classes=[5, 6, 7, 8, 9], val_size=0).load()
-    with torch.no_grad():
-        feats = {s: enc.module(torch.stack([enc.preprocess(x) for x in getattr(data, s).X])).numpy()
-                 for s in ("pool", "test")}
-    rng = np.random.default_rng(0)
-    gains = []
-    for _ in range(20):
-        idx = rng.choice(len(data.pool), 40, replace=False)
-        err = {}
-        for name, Xp, Xt in (("pix", data.pool.X.reshape(len(data.pool), -1), data.test.X.reshape(len(data.test), -1)),
-                             ("cnn", feats["pool"], feats["test"])):
-            clf = LogisticRegression(C=100, max_iter=1000).fit(Xp[idx], data.pool.y[idx])
-            err[name] = np.mean(clf.predict(Xt) != data.test.y)
-        gains.append(err["pix"] - err["cnn"])
-    assert np.median(gains) > 0

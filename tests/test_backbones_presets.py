@@ -1,5 +1,5 @@
 """The backbone options and the paper-figure presets compose and instantiate (nothing is built
-or downloaded), and the default job sweeps raw pixels against the offline stand-in."""
+or downloaded), and the default job sweeps raw pixels, the ImageNet Lite0 and its random init."""
 
 from __future__ import annotations
 
@@ -43,7 +43,17 @@ def test_paper_presets_compose(compose_cfg, preset):
             assert job.dataset.download is True
 
 
-def test_default_job_shows_transfer_beside_no_transfer(compose_cfg):
+def test_default_job_shows_transfer_beside_random_init_and_pixels(compose_cfg):
     cfg = compose_cfg(["experiment=quickstart"], hydra_cfg=True)
-    assert cfg.hydra.sweeper.params.backbone == "identity,digits_cnn_0to4"
-    assert list(cfg.dataset.classes) == [5, 6, 7, 8, 9]
+    assert cfg.hydra.sweeper.params.backbone == "identity,efficientnet_lite0,efficientnet_lite0_random_init"
+    assert cfg.dataset.name == "mnist5k"
+    for backbone in cfg.hydra.sweeper.params.backbone.split(","):
+        job = compose_cfg(["experiment=quickstart", f"backbone={backbone}"])
+        instantiate(job.backbone, _convert_="all")
+
+
+def test_finetune_preset_composes(compose_cfg):
+    cfg = compose_cfg(["experiment=finetune_mnist5k"])
+    backbone = instantiate(cfg.backbone, _convert_="all")
+    assert (cfg.method.name, cfg.dataset.name, backbone.pretrained) == ("finetune", "mnist5k", "imagenet")
+    assert cfg.dataset.val_size > 0 and cfg.trainer.accelerator == "cpu"

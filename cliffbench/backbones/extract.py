@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 
-def _embedder(module):
+def _embedder(module, channels_last: bool = False):
     import lightning as L
     import torch
 
@@ -20,9 +20,12 @@ def _embedder(module):
             self.encoder = encoder
 
         def predict_step(self, batch, batch_idx):
+            if channels_last and batch.ndim == 4:
+                batch = batch.contiguous(memory_format=torch.channels_last)
             return self.encoder(batch).float().flatten(1).cpu()
 
-    return Embedder(module)
+    embedder = Embedder(module)
+    return embedder.to(memory_format=torch.channels_last) if channels_last else embedder
 
 
 def extract_features(encoder, X: Any, *, settings=None, batch_size: int = 256,
@@ -41,7 +44,7 @@ def extract_features(encoder, X: Any, *, settings=None, batch_size: int = 256,
                         num_workers=int(num_workers), pin_memory=uses_gpu(settings),
                         persistent_workers=False)
     trainer = make_trainer(settings, progress=progress)
-    module = _embedder(encoder.module)
+    module = _embedder(encoder.module, getattr(encoder, "channels_last", False))
     module.eval()
     with torch.inference_mode():
         batches = trainer.predict(module, loader)

@@ -3,7 +3,10 @@
 
 ``model`` is a hub id or a local folder (config.json, preprocessor_config.json, weights);
 ``pretrained`` is the hub revision (``main``) or null for the same architecture randomly
-initialised. Features are the model's pooled output (BEiT: per its config, mean of patch tokens
+initialised. ``weights: PATH`` loads a local checkpoint file (safetensors or a torch state dict)
+into the architecture ``model`` names (``pretrained`` then only names those weights), matched by
+name (a task model's ``<base_model_prefix>.`` keys are used, its heads dropped) or by position
+(``weights_keys``), every shape checked. Features are the model's pooled output (BEiT: per its config, mean of patch tokens
 or the CLS token); preprocessing follows the model's image processor (size, crop, mean, std)."""
 
 from __future__ import annotations
@@ -63,33 +66,56 @@ def _pooled(model):
 
 class HFVision(TorchBackbone):
     def __init__(self, name: str = "hf", model: str = "microsoft/beit-large-patch16-224-pt22k",
-                 pretrained: str | None = "main", batch_size: int = 128, num_workers: int = 0) -> None:
+                 pretrained: str | None = "main", weights: str | None = None, weights_keys: str = "name",
+                 batch_size: int = 128, num_workers: int = 0) -> None:
         super().__init__(name, batch_size, num_workers)
         self.model, self.pretrained = str(model), (None if pretrained is None else str(pretrained))
+        self.weights, self.weights_keys = (None if weights is None else str(weights)), str(weights_keys)
 
     def feature_identity(self) -> dict[str, Any]:
         import transformers
 
+        from cliffbench.backbones.checkpoint import weights_identity
+
         return {"kind": "transformers", "model": self.model, "pretrained": self.pretrained,
-                "transformers": transformers.__version__}
+                **weights_identity(self), "transformers": transformers.__version__}
 
     def describe(self) -> dict[str, Any]:
-        return {"model": self.model, "pretrained": self.pretrained}
+        return {"model": self.model, "pretrained": self.pretrained, "weights": self.weights}
 
     def build(self, paths: Mapping[str, Any], random_init: bool = False) -> Encoder:
         from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
+        from cliffbench.backbones.hub import offline_unless_reachable
+
         weights_dir = str(paths.get("weights_dir"))
         tag = None if random_init else self.pretrained
-        revision = tag or "main"
+        from_file = tag is not None and self.weights is not None
+        revision = "main" if tag is None or from_file else tag
         try:
-            processor = AutoImageProcessor.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
-            if tag is None:
-                config = AutoConfig.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
-                model = AutoModel.from_config(config)
-            else:
-                model = AutoModel.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
+            with offline_unless_reachable():
+                processor = AutoImageProcessor.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
+                if tag is None or from_file:
+                    config = AutoConfig.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
+                    model = AutoModel.from_config(config)
+                else:
+                    model = AutoModel.from_pretrained(self.model, revision=revision, cache_dir=weights_dir)
         except WEIGHT_ERRORS as exc:
             raise missing_weights("transformers", self.model, revision, weights_dir, exc) from exc
+        if from_file:
+            self._load_file(model)
         dim = int(model.config.hidden_size)
         return Encoder(_pooled(model), _transform(processor), dim)
+
+    def _load_file(self, model) -> None:
+        """``weights`` into ``model``; a task model's checkpoint (keys ``<prefix>.*`` plus heads)
+        gives its base model's tensors."""
+        from cliffbench.backbones.checkpoint import load_weights, read_state_dict, resolve_weights
+
+        path = resolve_weights(self.weights)
+        state = read_state_dict(path)
+        prefix = f"{getattr(model, 'base_model_prefix', '')}."
+        if self.weights_keys == "name" and prefix != "." and any(k.startswith(prefix) for k in state):
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        load_weights(model, path, by=self.weights_keys, state=state,
+                     what=f"{path} does not fit transformers {type(model).__name__} ({self.model})")

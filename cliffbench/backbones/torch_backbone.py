@@ -19,11 +19,13 @@ log = logging.getLogger("cliffbench")
 @dataclass
 class Encoder:
     """A built backbone: ``module`` maps a batch of preprocessed images to (batch, ``dim``)
-    embeddings; ``preprocess`` maps one raw input (PIL image or array) to a tensor."""
+    embeddings; ``preprocess`` maps one raw input (PIL image or array) to a tensor.
+    ``channels_last``: run it in channels-last memory format (convnets on CPU: several times faster)."""
 
     module: Any
     preprocess: Callable[[Any], Any]
     dim: int
+    channels_last: bool = False
 
 
 class TorchBackbone(Backbone):

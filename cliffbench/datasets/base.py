@@ -8,7 +8,7 @@ import numpy as np
 from cliffbench.contract import TASKS, DataBundle, Dataset, Split
 from cliffbench.errors import ConfigError, DataError
 
-__all__ = ["TASKS", "DataBundle", "Dataset", "Split", "check_bundle", "resolve_size", "split_off"]
+__all__ = ["TASKS", "DataBundle", "Dataset", "Split", "check_bundle", "fixed_split", "resolve_size", "split_off"]
 
 
 def resolve_size(size: int | float | None, total: int, what: str) -> int:
@@ -50,3 +50,14 @@ def check_bundle(data: DataBundle, name: str) -> None:
             raise DataError(f"dataset {name}: {split} labels {shown} never occur in the training pool "
                             f"(pool classes {classes.min()}..{classes.max()}); train and {split} must share "
                             f"class ids")
+
+
+def fixed_split(n_total: int, test_size: int | float, val_size: int | float | None,
+                        seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed seeded (pool, val, test) row indices of ``range(n_total)``: the test set first, then the
+    validation set from the rest (sizes are counts or fractions; ``val_size`` 0/None = empty)."""
+    n_test = resolve_size(test_size, n_total, "dataset.test_size")
+    train_idx, test_idx = split_off(n_total, n_test, seed)
+    n_val = resolve_size(val_size, len(train_idx), "dataset.val_size")
+    pool_pos, val_pos = split_off(len(train_idx), n_val, seed + 1)
+    return train_idx[pool_pos], train_idx[val_pos], test_idx

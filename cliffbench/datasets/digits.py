@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cliffbench.contract import DataBundle, Dataset, Split
-from cliffbench.datasets.base import resolve_size, split_off
+from cliffbench.datasets.base import fixed_split, split_off
 from cliffbench.errors import ConfigError
 
 
@@ -26,9 +26,13 @@ class Digits(Dataset):
         classes: Sequence[int] | None = None,
         split_seed: int = 0,
         reference_lines: dict[str, float] | None = None,
+        pool_size: int | None = None,
     ) -> None:
         super().__init__(name, reference_lines)
         self.test_size, self.val_size, self.split_seed = test_size, val_size, split_seed
+        self.pool_size = None if pool_size is None else int(pool_size)
+        if self.pool_size is not None and self.pool_size < 1:
+            raise ConfigError(f"dataset.pool_size must be >= 1 or null, got {pool_size}")
         self.classes = None if classes is None else [int(c) for c in classes]
         if self.classes is not None and not set(self.classes) <= set(range(10)):
             raise ConfigError(f"dataset.classes must be digits 0-9, got {self.classes}")
@@ -46,13 +50,12 @@ class Digits(Dataset):
 
     def load(self) -> DataBundle:
         X, y = self.arrays()
-        n_test = resolve_size(self.test_size, len(y), "dataset.test_size")
-        train_idx, test_idx = split_off(len(y), n_test, self.split_seed)
-        n_val = resolve_size(self.val_size, len(train_idx), "dataset.val_size")
-        pool_pos, val_pos = split_off(len(train_idx), n_val, self.split_seed + 1)
-        pool_idx, val_idx = train_idx[pool_pos], train_idx[val_pos]
-        val = Split(X[val_idx], y[val_idx]) if n_val else None
+        pool_idx, val_idx, test_idx = fixed_split(len(y), self.test_size, self.val_size, self.split_seed)
+        if self.pool_size is not None and self.pool_size < len(pool_idx):  # a fixed part of the pool
+            _, keep = split_off(len(pool_idx), self.pool_size, self.split_seed + 2)
+            pool_idx = pool_idx[keep]
+        val = Split(X[val_idx], y[val_idx]) if len(val_idx) else None
         chance = 1.0 - 1.0 / len(np.unique(y))
         lines = {"random guessing": chance, **self.reference_lines}
         return DataBundle(Split(X[pool_idx], y[pool_idx]), Split(X[test_idx], y[test_idx]), val,
-                          "classification", {"dataset": self.name, "reference_lines": lines})
+                          "classification", self._meta(reference_lines=lines))

@@ -1,9 +1,11 @@
 """Full finetuning (the paper's protocol): the backbone plus a linear readout initialised to the
 optimal linear probe fitted on the same n samples (scikit-learn logistic regression, C=100, on
 the backbone's cached features), then all weights trained with Adam; early stopping on the
-validation set and the best-validation-loss weights give the test error. One Lightning fit per
-trial; trainer settings (accelerator, precision, max epochs/steps, patience, workers) from
-``cfg.trainer``."""
+validation set and the best-validation-loss weights give the test error, the starting weights
+(the probe) among the candidates, so finetuning never ends worse on the validation set than the
+probe it starts from. Batch-norm layers keep their pretrained statistics (``frozen_norm_stats``):
+small subsets would otherwise shift them. One Lightning fit per trial; trainer settings
+(accelerator, precision, max epochs/steps, patience, workers) from ``cfg.trainer``."""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def probe_readout(X: np.ndarray, y: np.ndarray, n_classes: int, C: float, max_it
 def check_trainable(method: str, ctx: JobContext) -> None:
     if not ctx.backbone.trainable:
         raise ConfigError(f"method={method} trains the backbone's weights; backbone={ctx.backbone.name} has none "
-                          f"(use e.g. backbone=openai_vit_b32 or digits_cnn_0to4)")
+                          f"(use e.g. backbone=efficientnet_lite0 or openai_vit_b32)")
     if ctx.raw.val is None or len(ctx.raw.val) == 0:
         raise ConfigError(f"method={method} needs a validation set for early stopping: set dataset.val_size > 0")
 
@@ -46,8 +48,10 @@ class Finetune(Method):
     tasks = ("classification",)
 
     def __init__(self, name: str = "finetune", lr: float = 1e-5, weight_decay: float = 0.0,
-                 batch_size: int = 128, probe_C: float = 100.0, probe_max_iter: int = 1000) -> None:
+                 batch_size: int = 128, probe_C: float = 100.0, probe_max_iter: int = 1000,
+                 frozen_norm_stats: bool = True) -> None:
         super().__init__(name)
+        self.frozen_norm_stats = bool(frozen_norm_stats)
         if not float(lr) > 0 or int(batch_size) < 1:
             raise ConfigError(f"method.lr must be > 0 and method.batch_size >= 1, got {lr}, {batch_size}")
         self.lr, self.weight_decay, self.batch_size = float(lr), float(weight_decay), int(batch_size)
@@ -68,7 +72,8 @@ class Finetune(Method):
         def make_for_trial(idx, pos):
             init = probe_readout(feats.pool.X[idx], pos, n_classes, self.probe_C, self.probe_max_iter)
             return lambda: ImageClassifier(copy.deepcopy(encoder.module), encoder.dim, n_classes, self.lr,
-                                           self.weight_decay, readout_init=init)
+                                           self.weight_decay, readout_init=init,
+                                           frozen_norm_stats=self.frozen_norm_stats)
 
-        yield from train_trials(batch, raw, make_for_trial, encoder.preprocess,
-                                settings=ctx.trainer, batch_size=self.batch_size)
+        yield from train_trials(batch, raw, make_for_trial, encoder.preprocess, settings=ctx.trainer,
+                                batch_size=self.batch_size, validate_first=True)

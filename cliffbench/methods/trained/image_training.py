@@ -22,18 +22,35 @@ from cliffbench.contract import TrainerSettings
 
 
 class ImageClassifier(L.LightningModule):
-    """``readout(encoder(x))``; ``readout_init=(W, b)`` sets the readout (e.g. the optimal linear probe)."""
+    """``readout(encoder(x))``; ``readout_init=(W, b)`` sets the readout (e.g. the optimal linear probe).
+    ``frozen_norm_stats``: batch-norm layers keep their (pretrained) running statistics and use them
+    in training too, so small batches do not shift them and the readout init sees the features it
+    was fitted on."""
 
     def __init__(self, encoder: torch.nn.Module, dim: int, n_classes: int, lr: float,
-                 weight_decay: float = 0.0, readout_init: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 weight_decay: float = 0.0, readout_init: tuple[np.ndarray, np.ndarray] | None = None,
+                 frozen_norm_stats: bool = False) -> None:
         super().__init__()
         self.encoder, self.readout = encoder, torch.nn.Linear(int(dim), int(n_classes))
         self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.frozen_norm_stats = bool(frozen_norm_stats)
         if readout_init is not None:
             W, b = readout_init
             with torch.no_grad():
                 self.readout.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
                 self.readout.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and self.frozen_norm_stats:
+            for m in self.encoder.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
+
+    def on_train_epoch_start(self) -> None:
+        if self.frozen_norm_stats:
+            self.train()  # Lightning keeps the modes it finds; the override above freezes batch norm
 
     def forward(self, x):
         return self.readout(self.encoder(x).flatten(1).float())
@@ -59,7 +76,8 @@ class ImageClassifier(L.LightningModule):
 
 
 class BestWeights(L.Callback):
-    """Keeps a CPU copy of the weights at the lowest validation loss seen (no checkpoint files)."""
+    """Keeps a CPU copy of the weights at the lowest validation loss seen (no checkpoint files);
+    a validation run before the fit counts as epoch -1 (the starting weights)."""
 
     def __init__(self) -> None:
         self.best, self.state, self.epoch = float("inf"), None, -1
@@ -69,7 +87,7 @@ class BestWeights(L.Callback):
             return
         loss = float(trainer.callback_metrics["val_loss"])
         if loss < self.best:
-            self.best, self.epoch = loss, int(trainer.current_epoch)
+            self.best, self.epoch = loss, (-1 if trainer.state.fn == "validate" else int(trainer.current_epoch))
             self.state = {k: v.detach().to("cpu", copy=True) for k, v in pl_module.state_dict().items()}
 
 
@@ -92,9 +110,11 @@ def _loader(data: TrainData, preprocess, batch_size: int, num_workers: int, shuf
 
 def fit_classifier(make_module: Callable[[], ImageClassifier], preprocess, train: TrainData,
                    val: TrainData | None, *, settings: TrainerSettings, seed: int, batch_size: int,
-                   max_epochs: int | None = None) -> tuple[ImageClassifier, dict[str, Any]]:
+                   max_epochs: int | None = None, validate_first: bool = False) -> tuple[ImageClassifier, dict[str, Any]]:
     """Seed, build the module, fit it; with ``val``: early stopping (``trainer.patience``) and the
-    best-validation-loss weights restored. Returns the module and facts about the fit."""
+    best-validation-loss weights restored, the starting weights among the candidates when
+    ``validate_first`` (e.g. a readout initialised to the linear probe). Returns the module and
+    facts about the fit."""
     from cliffbench.trainer import early_stopping, make_trainer, uses_gpu
 
     L.seed_everything(int(seed), workers=True, verbose=False)
@@ -106,6 +126,8 @@ def fit_classifier(make_module: Callable[[], ImageClassifier], preprocess, train
     trainer = make_trainer(settings, callbacks=callbacks, max_epochs=max_epochs, num_sanity_val_steps=0)
     train_loader = _loader(train, preprocess, batch_size, workers, True, seed, pin)
     val_loader = None if val is None else _loader(val, preprocess, batch_size, workers, False, seed, pin)
+    if val_loader is not None and validate_first:
+        trainer.validate(module, val_loader, verbose=False)
     trainer.fit(module, train_loader, val_loader)
     facts = {"epochs": int(trainer.current_epoch), "steps": int(trainer.global_step)}
     if val is not None and best.state is not None:
@@ -127,7 +149,7 @@ def predict_classes(module: ImageClassifier, preprocess, X: Any, *, settings: Tr
 
 
 def train_trials(batch, raw, make_for_trial: Callable[[np.ndarray, np.ndarray], Callable[[], ImageClassifier]],
-                 preprocess, *, settings: TrainerSettings, batch_size: int):
+                 preprocess, *, settings: TrainerSettings, batch_size: int, validate_first: bool = False):
     """One fit per trial of ``batch`` on raw images, yielding each cell's outcome as it finishes.
 
     ``make_for_trial(idx, pos)`` gets the trial's pool rows and their class positions and returns
@@ -145,7 +167,8 @@ def train_trials(batch, raw, make_for_trial: Callable[[np.ndarray, np.ndarray], 
             continue
         pos = np.searchsorted(classes, y)
         module, facts = fit_classifier(make_for_trial(idx, pos), preprocess, TrainData(raw.pool.X, idx, pos), val,
-                                       settings=settings, seed=int(seed), batch_size=batch_size)
+                                       settings=settings, seed=int(seed), batch_size=batch_size,
+                                       validate_first=validate_first)
         pred = classes[predict_classes(module, preprocess, raw.test.X, settings=settings,
                                        batch_size=max(batch_size, 256))]
         yield [Outcome(int(trial), test_error(raw.task, raw.test.y, pred), facts)]
