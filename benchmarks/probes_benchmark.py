@@ -5,8 +5,8 @@ cell by cell with the same settings, on the same subsets, in one run, one thread
     uv run python benchmarks/probes_benchmark.py --quick                # a tiny version, ~1 min
 
 Features: ``synthetic`` (embedding-like, :func:`tests.probe_data.embedding_like`: d=768, 10 classes,
-pool 20,000, test 5,000), ``digits`` (the offline pretrained stand-in ``digits_cnn_0to4`` on the real
-digits 5-9: 512-d, 5 classes, pool 600, test ~300) and ``clip_like`` (the earlier, easier generator).
+pool 20,000, test 5,000), ``lite0`` (real MNIST digits of ``dataset=mnist5k`` through
+the ImageNet-pretrained ``backbone=efficientnet_lite0``: 1280-d, 10 classes, pool 3,600, test 1,000) and ``clip_like`` (the earlier, easier generator).
 Modes: ``paper`` (method=linear vs LogisticRegression(C=100) at its defaults), ``exact``
 (method=linear_exact vs tol=1e-6, max_iter=1000), ``knn`` (method=knn vs KNeighborsClassifier(3)).
 Per n, ours runs on all trials, then scikit-learn on the first ``--sk-trials`` (its time scaled to
@@ -47,25 +47,28 @@ def clip_like(d: int, classes: int, pool: int, test: int, separation: float = 3.
     return DataBundle(Split(X[:pool], y[:pool]), Split(X[pool:], y[pool:]))
 
 
-def digits_standin(pool: int = 600):
-    """Real images through a pretrained network, offline: scikit-learn's digits 5-9 through
-    ``digits_cnn_0to4`` (pretrained on digits 0-4 inside cliffbench, cached), float32 features."""
-    import torch
-    from sklearn.datasets import load_digits
+def lite0_mnist():
+    """Features of a real ImageNet-pretrained network on real images, offline: the 3,600-image pool
+    and 1,000-image test set of ``dataset=mnist5k`` through ``backbone=efficientnet_lite0`` (1280-d,
+    10 classes, float32), extracted once through cliffbench's own path and cached in
+    ``paths.cache_dir``."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
 
-    from cliffbench.backbones.digits_cnn import DigitsCNN
-    from cliffbench.backbones.torch_backbone import default_paths
-    from cliffbench.datasets.base import DataBundle, Split
+    from cliffbench.app import register_resolvers
+    from cliffbench.contract import JobContext
 
-    bunch = load_digits()
-    keep = bunch.target >= 5
-    images, y = bunch.images[keep].astype(np.float32) / 16.0, bunch.target[keep]
-    enc = DigitsCNN().build(default_paths())
-    with torch.no_grad():
-        X = enc.module.eval()(torch.as_tensor(images)[:, None]).numpy().astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(y))
-    X, y = X[order], y[order]
-    return DataBundle(Split(X[:pool], y[:pool]), Split(X[pool:], y[pool:]))
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["dataset=mnist5k", "backbone=efficientnet_lite0"])
+    raw = instantiate(cfg.dataset).load()
+    backbone = instantiate(cfg.backbone)
+    ctx = JobContext(raw, backbone, dataset="mnist5k", paths=OmegaConf.to_container(cfg.paths, resolve=True))
+    feats = ctx.features
+    return type(feats)(feats.pool, feats.test, None, feats.task, feats.meta)
 
 
 def machine_peaks() -> dict[str, float]:
@@ -191,7 +194,7 @@ def run_mode(mode: str, data, grid, perms, args, out) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--features", nargs="+", default=["synthetic"], choices=["synthetic", "digits", "clip_like"])
+    p.add_argument("--features", nargs="+", default=["synthetic"], choices=["synthetic", "lite0", "clip_like"])
     p.add_argument("--modes", nargs="+", default=["paper", "exact", "knn"], choices=["paper", "exact", "knn"])
     p.add_argument("--pool", type=int, default=20_000)
     p.add_argument("--test", type=int, default=5_000)
@@ -232,7 +235,7 @@ def main() -> None:
         elif name == "clip_like":
             data = clip_like(args.d, 10, args.pool, args.test)
         else:
-            data = digits_standin()
+            data = lite0_mnist()
         N = len(data.pool)
         grid = sorted({int(round(v)) for v in np.geomspace(10, N, args.num)})
         rng = np.random.default_rng(0)
