@@ -49,7 +49,7 @@ def test_timm_weights_file_gives_that_models_embeddings(tmp_path, keys):
     backbone = Timm(model="test_efficientnet", pretrained="mine", weights=str(path), weights_keys=keys)
     enc = backbone.build_seeded({"weights_dir": str(tmp_path / "w")}, seed=123)  # seed must not matter
     imgs = _images(4, side=64)
-    feats = extract_features(enc, imgs, trainer_cfg=CPU, batch_size=3, progress=False)
+    feats = extract_features(enc, imgs, settings=CPU, batch_size=3, progress=False)
     np.testing.assert_allclose(feats, _timm_reference(net, imgs), rtol=1e-4, atol=1e-5)
     # the checkpoint's classifier comes along in build_full (e.g. to classify with the file's head)
     full, _ = backbone.build_full({"weights_dir": str(tmp_path / "w")})
@@ -130,7 +130,7 @@ def test_open_clip_weights_file(tmp_path, tiny_clip, form):  # noqa: F811
     torch.save(state, tmp_path / "clip.pt")
     enc = OpenClip(model=tiny_clip, pretrained="mine", weights=str(tmp_path / "clip.pt")).build_seeded({}, seed=9)
     imgs = _images(3)
-    feats = extract_features(enc, imgs, trainer_cfg=CPU, progress=False)
+    feats = extract_features(enc, imgs, settings=CPU, progress=False)
     with torch.no_grad():
         ref = model.encode_image(torch.stack([preprocess(im) for im in imgs])).numpy()
     np.testing.assert_allclose(feats, ref, rtol=1e-4, atol=1e-5)
@@ -180,7 +180,7 @@ def test_hf_weights_file(tmp_path, task_model):
         save_file({k: v.contiguous() for k, v in reference.state_dict().items()}, str(weights))
     enc = HFVision(model=str(folder), pretrained="mine", weights=str(weights)).build_seeded({"weights_dir": str(tmp_path)})
     imgs = [im.crop((0, 0, 32, 32)) for im in _images(3, side=32)]
-    feats = extract_features(enc, imgs, trainer_cfg=CPU, progress=False)
+    feats = extract_features(enc, imgs, settings=CPU, progress=False)
     processor = BeitImageProcessor.from_pretrained(folder)
     with torch.no_grad():
         ref = reference(**processor(images=imgs, return_tensors="pt")).pooler_output.numpy()
@@ -244,7 +244,7 @@ def test_cli_missing_weights_file_is_one_error_line(tmp_path):
 
     missing = tmp_path / "nowhere.pth"
     res = run_cli("backbone=timm", "backbone.model=test_efficientnet", "backbone.pretrained=mine",
-                  f"backbone.weights={missing}", "dataset=mnist5k", "dataset.pool_size=20", "grid.n=[10]",
+                  f"backbone.weights={missing}", "dataset=mnist5k", "dataset.pool_size=100", "grid.n=[10]",
                   "trials=1", "logger=none", "progress=false")
     assert res.returncode == 2, res.stderr
     errors = [line for line in res.stderr.splitlines() if line.startswith("cliffbench: error:")]

@@ -56,7 +56,7 @@ def test_lite0_features_are_the_classifiers_input(lite0, compose_cfg):
     enc = lite0.build({})
     assert enc.dim == 1280
     photos = [_photo(p) for p in PHOTOS]
-    feats = extract_features(enc, photos, trainer_cfg={"accelerator": "cpu", "precision": "32-true"}, progress=False)
+    feats = extract_features(enc, photos, settings={"accelerator": "cpu", "precision": "32-true"}, progress=False)
     state = read_state_dict(resolve_weights(lite0.weights))
     W, b = (t.numpy() for t in list(state.values())[-2:])
     assert [int(i) for i in (feats @ W.T + b).argmax(1)][:2] == [label for label, _ in list(PHOTOS.values())[:2]]
