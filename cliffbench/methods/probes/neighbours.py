@@ -63,7 +63,7 @@ def smallest(d, m: int):
     else:
         cols = np.broadcast_to(np.arange(m), a.shape)
     vals = np.take_along_axis(a, cols, 1)
-    order = np.argsort(vals, axis=1, kind="stable")
+    order = np.argsort(vals, axis=1)  # SIMD quicksort; equal values in any order (see above)
     return torch.from_numpy(np.take_along_axis(vals, order, 1)), torch.from_numpy(np.take_along_axis(cols, order, 1))
 
 
