@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_outcome, test_error
+from cliffbench.methods.base import CellBatch, Method, Outcome, split_single_class, test_error
 
 if TYPE_CHECKING:
     from cliffbench.contract import JobContext
@@ -90,13 +90,14 @@ class LinearProbe(Method):
     def _run_sklearn(self, batch: CellBatch, data) -> Iterator[list[Outcome]]:
         from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
+        _, single = split_single_class(batch, data)
         for trial, idx in zip(batch.trials, batch.index):
+            if int(trial) in single:
+                yield [single[int(trial)]]
+                continue
             X, y = data.pool.X[idx], data.pool.y[idx]
             extra: dict[str, Any] = {}
             if data.task == "classification":
-                if len(np.unique(y)) == 1:
-                    yield [single_class_outcome(int(trial), data.task, y[0], data.test.y)]
-                    continue
                 model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
                 model.fit(X, y)
                 extra = {"n_iter": int(np.max(model.n_iter_)), "n_classes": len(model.classes_),
@@ -141,18 +142,10 @@ class LinearProbe(Method):
 
         classes = np.unique(data.pool.y)
         y_pool = np.searchsorted(classes, data.pool.y)
-        outcomes: dict[int, Outcome] = {}
-        multi = []
-        for pos, (trial, idx) in enumerate(zip(batch.trials, batch.index)):
-            present = np.unique(y_pool[idx])
-            if len(present) == 1:
-                outcomes[int(trial)] = single_class_outcome(int(trial), data.task, classes[present[0]], data.test.y)
-            else:
-                multi.append(pos)
-        if multi:
-            multi = np.asarray(multi)
-            reps, inverse = unique_subsets(batch.index[multi])
-            index = batch.index[multi][reps]
+        fit, outcomes = split_single_class(batch, data)
+        if fit is not None:
+            reps, inverse = unique_subsets(fit.index)
+            index = fit.index[reps]
             U, n = index.shape
             N, d = np.shape(data.pool.X)
             K = len(classes)
@@ -188,7 +181,7 @@ class LinearProbe(Method):
             Y = torch.as_tensor(y_pool, device=device)[idx_t]
             weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
-            x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
+            x0 = self._initial(fit.trials[reps], data, U, d, K, mask, device)
             reparametrised = self.solver == "preconditioned" or kernel
             if reparametrised:
                 prob = self._reparametrise(prob, basis, rotation, mean, x0)
@@ -205,8 +198,7 @@ class LinearProbe(Method):
             logits = logits.masked_fill(~torch.as_tensor(mask, device=device)[:, None, :], float("-inf"))
             pred = classes[logits.argmax(2).cpu().numpy()]
             objective = (res.f.cpu().numpy() * self.C * n)
-            for j, pos in enumerate(multi):
-                u, trial = inverse[j], int(batch.trials[pos])
+            for u, trial in zip(inverse, fit.trials.tolist()):
                 if self.warm_start:
                     self._warm[trial] = (id(data), x[u].detach().cpu())
                 if self.keep_predictions:
