@@ -42,7 +42,7 @@ class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 100,
                  tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "auto", warm_start: bool = False, history: int = 10,
-                 pooled_fraction: float = 0.4, max_memory_gb: float = 8.0, device: str | None = None,
+                 pooled_fraction: float = 0.9, max_memory_gb: float = 8.0, device: str | None = None,
                  solver: str = "lbfgs", curvature: float = 1.0) -> None:
         super().__init__(name)
         if not float(C) > 0:

@@ -40,6 +40,12 @@ class FeaturePool:
             self.by_dtype[dtype] = self.X.to(dtype)
         return self.by_dtype[dtype]
 
+    def rows(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """``pool[index]`` in ``dtype`` (rows converted after gathering when the pool has no copy
+        in ``dtype``: the same values, without converting the whole pool for a few problems)."""
+        X = self.by_dtype.get(dtype, self.X)
+        return torch.index_select(X, 0, index.reshape(-1)).view(*index.shape, -1).to(dtype)
+
 
 class GatheredDesign:
     """Per-problem feature rows ``Z[t] = pool[index[t]]`` (T, rows, p): for small subsets. Taking
@@ -49,7 +55,7 @@ class GatheredDesign:
     def __init__(self, pool: FeaturePool, index: torch.Tensor, dtype: torch.dtype,
                  Z: torch.Tensor | None = None, ids: torch.Tensor | None = None) -> None:
         self.pool, self.index, self.dtype = pool, index, dtype
-        self.Z = torch.index_select(pool[dtype], 0, index.reshape(-1)).view(*index.shape, -1) if Z is None else Z
+        self.Z = pool.rows(index, dtype) if Z is None else Z
         self.ids = ids  # problems of Z this design stands for (None: all, in order)
 
     def take(self, idx: torch.Tensor) -> GatheredDesign:
@@ -148,7 +154,7 @@ class Problems:
 
     @property
     def design_dim(self) -> int:
-        return self.design.pool[torch.float64].shape[1]
+        return self.design.pool.X.shape[1]  # (asking pool[float64] would copy it)
 
     def take(self, idx: torch.Tensor) -> Problems:
         Y = self.Y if self.Y.shape[0] == 1 else self.Y[idx]
