@@ -92,7 +92,7 @@ def test_unknown_solver_is_a_config_error():
 def test_one_product_over_the_pool_gives_the_gathered_answer(switch):
     data = digits_bundle()
     ctx = context(data)
-    batch = nested_batches(len(data.pool), [300], trials=3, seed=4)[0]
+    batch = nested_batches(len(data.pool), [300], trials=7, seed=4)[0]  # 7 x 10 classes: FAT_COLUMNS
     exact = dict(tol=1e-8, max_iter=5000, solver="preconditioned", pooled_fraction=1.0)
     gathered = outcomes(LinearProbe(**exact), batch, ctx)
     pooled = outcomes(LinearProbe(**{**exact, **switch}), batch, ctx)
