@@ -97,11 +97,12 @@ class KNNProbe(Method):
         k = min(self.k, len(subset))
         found = nb.query(subset, self.k)
         if data.task == "classification":
-            classes = np.unique(data.pool.y)
-            neigh = np.searchsorted(classes, data.pool.y[subset])[found.index]  # (M, k)
-            counts = np.zeros((len(neigh), len(classes)), dtype=np.int64)
-            np.add.at(counts, (np.arange(len(neigh))[:, None], neigh), 1)
-            pred = classes[counts.argmax(1)]
+            labels = data.pool.y[subset]
+            classes = np.unique(labels)  # sorted: argmax keeps the smallest label among equal counts
+            neigh = np.searchsorted(classes, labels)[found.index]  # (M, k)
+            C = len(classes)
+            counts = np.bincount((np.arange(len(neigh))[:, None] * C + neigh).ravel(), minlength=len(neigh) * C)
+            pred = classes[counts.reshape(-1, C).argmax(1)]
         else:
             pred = np.asarray(data.pool.y, dtype=np.float64)[subset][found.index].mean(1)
         rows = np.flatnonzero(found.uncertain)
