@@ -92,9 +92,31 @@ def test_unknown_solver_is_a_config_error():
 def test_one_product_over_the_pool_gives_the_gathered_answer(switch):
     data = digits_bundle()
     ctx = context(data)
-    batch = nested_batches(len(data.pool), [300], trials=3, seed=4)[0]
+    batch = nested_batches(len(data.pool), [300], trials=7, seed=4)[0]  # 7 x 10 classes: FAT_COLUMNS
     exact = dict(tol=1e-8, max_iter=5000, solver="preconditioned", pooled_fraction=1.0)
     gathered = outcomes(LinearProbe(**exact), batch, ctx)
     pooled = outcomes(LinearProbe(**{**exact, **switch}), batch, ctx)
     for a, b in zip(gathered, pooled):
         assert a.metrics["objective"] == pytest.approx(b.metrics["objective"], rel=1e-8)
+
+
+def test_row_blocks_give_the_one_block_objective_and_gradient(monkeypatch):
+    """Large gathered designs are evaluated in row blocks; the sums over blocks are the same
+    objective and gradient (float64 here: to rounding) and the pooled product agrees too."""
+    import cliffbench.methods.probes.linear.logreg_solver as solver
+
+    data = digits_bundle()
+    X = torch.as_tensor(data.pool.X, dtype=f64)
+    rng = np.random.default_rng(3)
+    index = np.stack([rng.permutation(len(data.pool.y))[:301] for _ in range(4)])
+    prob, _ = _problems(X, data.pool.y, index, pooled=False)
+    x = torch.randn(4, prob.shape[0] * prob.shape[1] + prob.shape[1], dtype=f64) * 0.1
+    f_one, g_one = prob.evaluate(x)
+    monkeypatch.setattr(solver, "ROW_BLOCK_BYTES", 4 * 64 * 8 * 37)  # 37-row blocks, a short last one
+    assert len(prob.design.row_blocks(solver.ROW_BLOCK_BYTES)) == 9
+    f_blocks, g_blocks = prob.evaluate(x)
+    torch.testing.assert_close(f_blocks, f_one, rtol=1e-12, atol=0)
+    torch.testing.assert_close(g_blocks, g_one, rtol=1e-10, atol=1e-14)
+    f_pool, g_pool = _problems(X, data.pool.y, index, pooled=True)[0].evaluate(x)
+    torch.testing.assert_close(f_blocks, f_pool, rtol=1e-12, atol=0)
+    torch.testing.assert_close(g_blocks, g_pool, rtol=1e-10, atol=1e-14)

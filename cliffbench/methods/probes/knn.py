@@ -64,21 +64,22 @@ class KNNProbe(Method):
             return
         yield self._run_batched(batch, ctx)
 
-    def _neighbours(self, data, ctx):
-        """The pool order around each test point, built once per features object."""
+    def _neighbours(self, data, settings=None):
+        """The pool order around each test point, built once per features object, on the device
+        ``method.device`` names (or the trainer ``settings``' accelerator)."""
         from cliffbench.methods.probes.neighbours import PoolNeighbours
         from cliffbench.trainer import resolve_device
 
-        key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size, self.max_memory_gb)
+        device = resolve_device(self.device, settings)
+        key = (id(data), id(data.pool.X), id(data.test.X), self.metric, self.list_size, self.max_memory_gb, str(device))
         if self._cache is None or self._cache[0] != key:
-            device = resolve_device(self.device, getattr(ctx, "trainer", None))
             self._cache = (key, PoolNeighbours(data.pool.X, data.test.X, self.metric, device, self.list_size,
                                                  self.max_memory_gb))
         return self._cache[1]
 
     def _run_batched(self, batch: CellBatch, ctx: JobContext) -> list[Outcome]:
         data = ctx.features
-        nb = self._neighbours(data, ctx)
+        nb = self._neighbours(data, ctx.trainer)
         k = min(self.k, batch.n)
         outcomes = []
         for trial, subset in zip(batch.trials, batch.index):
@@ -92,15 +93,16 @@ class KNNProbe(Method):
     def predict(self, subset: np.ndarray, data, nb=None) -> tuple[np.ndarray, int]:
         """Test-set predictions of the probe fitted on pool rows ``subset``, and how many test
         points were settled by scikit-learn because of a near-tie at the k-th neighbour."""
-        nb = nb if nb is not None else self._neighbours(data, None)
+        nb = nb if nb is not None else self._neighbours(data)
         k = min(self.k, len(subset))
         found = nb.query(subset, self.k)
         if data.task == "classification":
-            classes = np.unique(data.pool.y)
-            neigh = np.searchsorted(classes, data.pool.y[subset])[found.index]  # (M, k)
-            counts = np.zeros((len(neigh), len(classes)), dtype=np.int64)
-            np.add.at(counts, (np.arange(len(neigh))[:, None], neigh), 1)
-            pred = classes[counts.argmax(1)]
+            labels = data.pool.y[subset]
+            classes = np.unique(labels)  # sorted: argmax keeps the smallest label among equal counts
+            neigh = np.searchsorted(classes, labels)[found.index]  # (M, k)
+            C = len(classes)
+            counts = np.bincount((np.arange(len(neigh))[:, None] * C + neigh).ravel(), minlength=len(neigh) * C)
+            pred = classes[counts.reshape(-1, C).argmax(1)]
         else:
             pred = np.asarray(data.pool.y, dtype=np.float64)[subset][found.index].mean(1)
         rows = np.flatnonzero(found.uncertain)

@@ -5,7 +5,9 @@ points in chunks so memory stays bounded) and kept in distance order. For a subs
 test point's k+1 nearest subset members are the first members met along that list; when n is too
 small for the list to hold them, the distances to the subset's members are needed directly. When
 the whole test x pool distance matrix fits in ``max_memory_gb`` it is kept from the one-off pass,
-so those distances are a column gather (no feature dimension); otherwise they are recomputed.
+pool-major, so those distances are a gather of whole rows (no feature dimension); otherwise they
+are recomputed. The k+1 smallest of them are found by a partition, not a sort; the list walk is a
+cumulative count of members along each list.
 
 A test point whose k-th and (k+1)-th float32 distances are closer than float32 rounding can resolve
 is a near-tie. For the euclidean metric it is refined: scikit-learn orders float32 and float64
@@ -38,6 +40,33 @@ class Neighbours:
     uncertain: np.ndarray
 
 
+def smallest(d, m: int):
+    """Values and column indices of the ``m`` smallest entries in each row of float32 ``d``,
+    ascending (which of several equal values at the m-th place is kept is arbitrary: callers flag
+    near-ties). On the CPU a SIMD partition finds each row's m-th value and the entries up to it
+    are sorted, several times faster than ``torch.topk``."""
+    import torch
+
+    m = min(m, d.shape[1])
+    if d.device.type != "cpu":
+        return torch.topk(d, m, dim=1, largest=False, sorted=True)
+    a = np.ascontiguousarray(d.numpy())
+    if m < a.shape[1]:
+        hit = a <= np.partition(a, m - 1, axis=1)[:, m - 1:m]
+        exact = hit.sum(1) == m  # otherwise equal values at the m-th place (or NaN)
+        cols = np.empty((len(a), m), dtype=np.int64)
+        rows = np.flatnonzero(exact)
+        if len(rows) < len(a):
+            hit[~exact] = False
+            cols[~exact] = np.argpartition(a[~exact], m - 1, axis=1)[:, :m]
+        cols[rows] = np.flatnonzero(hit).reshape(-1, m) - (rows * a.shape[1])[:, None]
+    else:
+        cols = np.broadcast_to(np.arange(m), a.shape)
+    vals = np.take_along_axis(a, cols, 1)
+    order = np.argsort(vals, axis=1)  # SIMD quicksort; equal values in any order (see above)
+    return torch.from_numpy(np.take_along_axis(vals, order, 1)), torch.from_numpy(np.take_along_axis(cols, order, 1))
+
+
 class PoolNeighbours:
     """Per-test-point neighbour order over the pool, computed once and reused for every subset."""
 
@@ -60,13 +89,14 @@ class PoolNeighbours:
         self.N, self.L = len(P), min(int(list_size), len(P))
         order, dist = [], []
         keep = len(Q) * self.N * 4 <= max_memory_gb * 2**30
-        self.full = torch.empty(len(Q), self.N, device=device) if keep else None
+        # kept pool-major: a subset's distances are then whole rows (a contiguous gather)
+        self.full_t = torch.empty(self.N, len(Q), device=device) if keep else None
         step = max(1, CHUNK_ELEMENTS // max(1, self.N))
         for start in range(0, len(Q), step):
             d = self.distances(slice(start, start + step), P, self.p_sq)
             if keep:
-                self.full[start:start + step] = d
-            vals, idx = torch.topk(d, self.L, dim=1, largest=False, sorted=True)
+                self.full_t[:, start:start + step] = d.T
+            vals, idx = smallest(d, self.L)
             order.append(idx.to(torch.int32))
             dist.append(vals)
         self.order = torch.cat(order) if order else torch.zeros(0, self.L, dtype=torch.int32, device=device)
@@ -74,10 +104,12 @@ class PoolNeighbours:
 
     def distances(self, rows, X, x_sq):
         """float32 distances (squared euclidean, or cosine) from test ``rows`` to ``X``."""
-        dots = self.Q[rows] @ X.T
+        import torch
+
         if self.metric == "cosine":
-            return 1.0 - dots
-        return (self.q_sq[rows, None] - 2.0 * dots + x_sq[None, :]).clamp_min(0.0)
+            return torch.addmm(torch.ones(1, device=self.device), self.Q[rows], X.T, alpha=-1.0)
+        d = torch.addmm(x_sq[None, :], self.Q[rows], X.T, alpha=-2.0)
+        return d.add_(self.q_sq[rows, None]).clamp_min_(0.0)
 
     def query(self, subset: np.ndarray, k: int) -> Neighbours:
         """The ``min(k + 1, n)`` nearest members of ``subset`` (pool rows) for every test point."""
@@ -91,34 +123,32 @@ class PoolNeighbours:
         sub = torch.as_tensor(subset, device=self.device)
         want = MIN_EXPECTED_MEMBERS + m  # members the list prefix holds on average
         prefix = min(self.L, int(np.ceil(want * self.N / max(n, 1))))
-        # the prefix walk makes several int64 passes over (M, prefix); a gather from the kept
-        # matrix is one float32 pass over (M, n)
-        if n > k and n * self.L >= want * self.N and (self.full is None or 4 * prefix <= n):
-            pos = torch.full((self.N,), -1, dtype=torch.long, device=self.device)
-            pos[sub] = torch.arange(n, device=self.device)
-            member = pos[self.order[:, :prefix].long()]
-            rank = torch.where(member >= 0, torch.arange(prefix, device=self.device),
-                               torch.full_like(member, prefix))
-            first = torch.topk(rank, m, dim=1, largest=False, sorted=True).values
-            found = first[:, -1] < prefix
-            hit = first[found]
-            out[found] = member[found].gather(1, hit)
-            dist[found] = self.dist[found, :prefix].gather(1, hit)
+        # the list walk costs a few passes over (M, prefix); the kept distances one gather of (n, M)
+        if n > k and n * self.L >= want * self.N and (self.full_t is None or 2 * prefix <= n):
+            pos = torch.full((self.N,), -1, dtype=torch.int32, device=self.device)
+            pos[sub] = torch.arange(n, dtype=torch.int32, device=self.device)
+            found, idx, d = self._walk(pos, self.order[:, :prefix], self.dist[:, :prefix], m)
+            out[found], dist[found] = idx, d
+            rows = (~found).nonzero().squeeze(1)
+            if len(rows) and prefix < self.L:  # the rare short prefixes: the rest of their lists
+                more, idx, d = self._walk(pos, self.order[rows], self.dist[rows], m)
+                out[rows[more]], dist[rows[more]] = idx, d
+                found[rows[more]] = True
             missing = ~found
         rows = missing.nonzero().squeeze(1)
         if len(rows):
-            if self.full is None:
+            if self.full_t is None:
                 X, x_sq = self.P[sub], self.p_sq[sub]
             step = max(1, CHUNK_ELEMENTS // max(1, n))
             for start in range(0, len(rows), step):
                 r = rows[start:start + step]
-                if self.full is None:
+                if self.full_t is None:
                     d = self.distances(r, X, x_sq)
-                elif int(r[-1] - r[0]) + 1 == len(r):  # a block of rows: index_select is ~3x faster
-                    d = self.full[int(r[0]):int(r[-1]) + 1].index_select(1, sub)
+                elif len(r) == M:
+                    d = self.full_t.index_select(0, sub).T
                 else:
-                    d = self.full[r[:, None], sub[None, :]]
-                vals, idx = torch.topk(d, m, dim=1, largest=False, sorted=True)
+                    d = self.full_t[sub[:, None], r[None, :]].T
+                vals, idx = smallest(d, m)
                 out[r], dist[r] = idx, vals
         if m > k:
             uncertain = (dist[:, k] - dist[:, k - 1]) <= 2 * self.scale
@@ -128,6 +158,21 @@ class PoolNeighbours:
         if m > k + 1 and uncertain.any():
             self._refine(subset, k, index, dist.cpu().numpy(), uncertain)
         return Neighbours(index[:, :min(k, n)], uncertain)
+
+    @staticmethod
+    def _walk(pos, order, dist, m: int):
+        """Rows of ``order`` (pool rows by distance, ``dist``) holding ``m`` subset members (``pos``:
+        subset position of each pool row, or -1), and their first ``m`` members and distances."""
+        R, width = order.shape
+        # index_select: several times faster than advanced indexing on the CPU
+        member = pos.index_select(0, order.reshape(-1)).view(R, width)
+        hit = member >= 0
+        seen = hit.cumsum(1, dtype=pos.dtype)
+        found = seen[:, -1] >= m
+        first = hit.logical_and_(seen <= m).logical_and_(found[:, None])  # each found row's first m
+        flat = first.view(-1).nonzero().squeeze(1)  # row-major: list (distance) order
+        return (found, member.view(-1).index_select(0, flat).view(-1, m).long(),
+                dist.reshape(-1).index_select(0, flat).view(-1, m))
 
     def _refine(self, subset, k, index, dist, uncertain) -> None:
         """Settle near-tie rows (in place) with exact float64 distances to their listed members."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cliffbench.errors import ConfigError
-from cliffbench.methods.base import CellBatch, Method, Outcome, single_class_outcome, test_error
+from cliffbench.methods.base import CellBatch, Method, Outcome, split_single_class, test_error
 
 if TYPE_CHECKING:
     from cliffbench.contract import JobContext
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 BACKENDS = ("torch", "sklearn")
 SOLVERS = ("preconditioned", "lbfgs")
 DTYPES = ("float32", "float64", "auto")
+FAT_COLUMNS = 64  # fewest weight columns (problems x classes) for the pooled product
 STATUS_NAMES = {1: "gtol", 2: "ftol", 3: "max_iter", 4: "line_search"}
 
 
@@ -42,7 +43,7 @@ class LinearProbe(Method):
     def __init__(self, name: str = "linear", C: float = 100.0, max_iter: int = 100,
                  tol: float = 1e-4, ridge: float = 0.0, backend: str = "torch",
                  dtype: str = "auto", warm_start: bool = False, history: int = 10,
-                 pooled_fraction: float = 0.4, max_memory_gb: float = 8.0, device: str | None = None,
+                 pooled_fraction: float = 0.9, max_memory_gb: float = 8.0, device: str | None = None,
                  solver: str = "lbfgs", curvature: float = 1.0) -> None:
         super().__init__(name)
         if not float(C) > 0:
@@ -90,13 +91,14 @@ class LinearProbe(Method):
     def _run_sklearn(self, batch: CellBatch, data) -> Iterator[list[Outcome]]:
         from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
+        _, single = split_single_class(batch, data)
         for trial, idx in zip(batch.trials, batch.index):
+            if int(trial) in single:
+                yield [single[int(trial)]]
+                continue
             X, y = data.pool.X[idx], data.pool.y[idx]
             extra: dict[str, Any] = {}
             if data.task == "classification":
-                if len(np.unique(y)) == 1:
-                    yield [single_class_outcome(int(trial), data.task, y[0], data.test.y)]
-                    continue
                 model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
                 model.fit(X, y)
                 extra = {"n_iter": int(np.max(model.n_iter_)), "n_classes": len(model.classes_),
@@ -141,18 +143,10 @@ class LinearProbe(Method):
 
         classes = np.unique(data.pool.y)
         y_pool = np.searchsorted(classes, data.pool.y)
-        outcomes: dict[int, Outcome] = {}
-        multi = []
-        for pos, (trial, idx) in enumerate(zip(batch.trials, batch.index)):
-            present = np.unique(y_pool[idx])
-            if len(present) == 1:
-                outcomes[int(trial)] = single_class_outcome(int(trial), data.task, classes[present[0]], data.test.y)
-            else:
-                multi.append(pos)
-        if multi:
-            multi = np.asarray(multi)
-            reps, inverse = unique_subsets(batch.index[multi])
-            index = batch.index[multi][reps]
+        fit, outcomes = split_single_class(batch, data)
+        if fit is not None:
+            reps, inverse = unique_subsets(fit.index)
+            index = fit.index[reps]
             U, n = index.shape
             N, d = np.shape(data.pool.X)
             K = len(classes)
@@ -178,7 +172,10 @@ class LinearProbe(Method):
             basis = None  # the kernel form's per-trial bases of the subsets' row spans
             gathered_gb = U * n * d * (4 if f32 == torch.float32 else 8) / 2**30
             idx_t = torch.as_tensor(index, device=device)
-            if (n >= self.pooled_fraction * N or gathered_gb > self.max_memory_gb) and not kernel:
+            # the pool's product is a real GEMM only with many weight columns: with one problem
+            # (n = pool, identical subsets) it was 4x slower per pass than the gathered rows
+            fat = n >= self.pooled_fraction * N and U * K >= FAT_COLUMNS
+            if (fat or gathered_gb > self.max_memory_gb) and not kernel:
                 design = PooledDesign(pool, idx_t, f32)
             elif kernel:
                 design, basis = span_design(pool, idx_t)
@@ -188,7 +185,7 @@ class LinearProbe(Method):
             Y = torch.as_tensor(y_pool, device=device)[idx_t]
             weight = torch.full((U, n), 1.0 / n, dtype=f32, device=device)
             prob = Problems(design, Y, weight, torch.as_tensor(mask, device=device), reg)
-            x0 = self._initial(batch.trials[multi][reps], data, U, d, K, mask, device)
+            x0 = self._initial(fit.trials[reps], data, U, d, K, mask, device)
             reparametrised = self.solver == "preconditioned" or kernel
             if reparametrised:
                 prob = self._reparametrise(prob, basis, rotation, mean, x0)
@@ -205,8 +202,7 @@ class LinearProbe(Method):
             logits = logits.masked_fill(~torch.as_tensor(mask, device=device)[:, None, :], float("-inf"))
             pred = classes[logits.argmax(2).cpu().numpy()]
             objective = (res.f.cpu().numpy() * self.C * n)
-            for j, pos in enumerate(multi):
-                u, trial = inverse[j], int(batch.trials[pos])
+            for u, trial in zip(inverse, fit.trials.tolist()):
                 if self.warm_start:
                     self._warm[trial] = (id(data), x[u].detach().cpu())
                 if self.keep_predictions:

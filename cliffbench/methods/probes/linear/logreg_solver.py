@@ -22,6 +22,10 @@ FTOL64 = 64 * 2.220446049250313e-16  # scikit-learn's ftol for L-BFGS-B
 TRUST32 = 1e-6  # tolerances from here up may be judged on float32 gradients (see solve)
 FTOL32 = 1e-9  # below this relative decrease float32 arithmetic stalls: continue in float64
 RUNNING, GTOL, FTOL, MAXITER, LINESEARCH = 0, 1, 2, 3, 4
+# rows of all problems evaluated together: small enough to stay in the CPU's cache from the first
+# product to the second, so an evaluation reads the gathered rows from memory once, not twice
+# (measured at d=768, K=10, 20 problems: 256-row blocks make the skinny first product ~25% faster)
+ROW_BLOCK_BYTES = 16 * 2**20
 
 
 class FeaturePool:
@@ -36,6 +40,12 @@ class FeaturePool:
             self.by_dtype[dtype] = self.X.to(dtype)
         return self.by_dtype[dtype]
 
+    def rows(self, index: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """``pool[index]`` in ``dtype`` (rows converted after gathering when the pool has no copy
+        in ``dtype``: the same values, without converting the whole pool for a few problems)."""
+        X = self.by_dtype.get(dtype, self.X)
+        return torch.index_select(X, 0, index.reshape(-1)).view(*index.shape, -1).to(dtype)
+
 
 class GatheredDesign:
     """Per-problem feature rows ``Z[t] = pool[index[t]]`` (T, rows, p): for small subsets. Taking
@@ -45,7 +55,7 @@ class GatheredDesign:
     def __init__(self, pool: FeaturePool, index: torch.Tensor, dtype: torch.dtype,
                  Z: torch.Tensor | None = None, ids: torch.Tensor | None = None) -> None:
         self.pool, self.index, self.dtype = pool, index, dtype
-        self.Z = torch.index_select(pool[dtype], 0, index.reshape(-1)).view(*index.shape, -1) if Z is None else Z
+        self.Z = pool.rows(index, dtype) if Z is None else Z
         self.ids = ids  # problems of Z this design stands for (None: all, in order)
 
     def take(self, idx: torch.Tensor) -> GatheredDesign:
@@ -60,6 +70,16 @@ class GatheredDesign:
 
     def _rows(self) -> torch.Tensor | list[torch.Tensor]:
         return self.Z if self.ids is None else [self.Z[i] for i in self.ids.tolist()]
+
+    def row_blocks(self, max_bytes: float) -> list[tuple[slice, GatheredDesign]] | None:
+        """Views on consecutive row ranges of every problem, about ``max_bytes`` each; None when
+        one block holds them all or problems are picked by id."""
+        T, n, p = self.Z.shape
+        step = max(1, int(max_bytes // (T * p * self.Z.element_size())))
+        if self.ids is not None or step >= n:
+            return None
+        return [(slice(i, i + step), GatheredDesign(self.pool, self.index[:, i:i + step], self.dtype,
+                                                    self.Z[:, i:i + step])) for i in range(0, n, step)]
 
     def second_moments(self, weight: torch.Tensor) -> torch.Tensor:
         """(T, p): the weighted mean of each feature's square over each problem's rows."""
@@ -97,6 +117,9 @@ class PooledDesign:
     def to(self, dtype: torch.dtype) -> PooledDesign:
         return PooledDesign(self.pool, self.index, dtype)
 
+    def row_blocks(self, max_bytes: float) -> None:
+        return None  # one fat product of the whole pool
+
     def second_moments(self, weight: torch.Tensor) -> torch.Tensor:
         full = torch.zeros(len(self.index), len(self.X), dtype=weight.dtype, device=weight.device)
         return full.scatter_(1, self.index, weight) @ self.X.square()
@@ -131,7 +154,7 @@ class Problems:
 
     @property
     def design_dim(self) -> int:
-        return self.design.pool[torch.float64].shape[1]
+        return self.design.pool.X.shape[1]  # (asking pool[float64] would copy it)
 
     def take(self, idx: torch.Tensor) -> Problems:
         Y = self.Y if self.Y.shape[0] == 1 else self.Y[idx]
@@ -156,20 +179,26 @@ class Problems:
         """Objective (T,) in float64 and gradient (T, P) in ``x``'s dtype at ``x``. Only the two
         products with the design run in float32 on float32 problems: the loss and its sum are
         float64, so objective values are exact to ~1e-7/sqrt(rows) and the line search can tell
-        decreases far below float32 rounding apart."""
-        W, _ = self.split(x)
-        z = self.logits(x)
-        T = z.shape[0]
-        w64 = self.weight.to(torch.float64)
-        lse = torch.logsumexp(z, 2)
-        Y = self.Y.expand(T, -1)
-        ce = lse - z.gather(2, Y[..., None]).squeeze(2)
-        ce = torch.where(w64 > 0, ce, torch.zeros((), dtype=ce.dtype, device=ce.device))
-        f = (w64 * ce).sum(1) + 0.5 * self.reg.to(torch.float64) * W.to(torch.float64).pow(2).sum((1, 2))
-        R = torch.exp(z - lse[..., None]) * w64[..., None]
-        R.scatter_add_(2, Y[..., None], -w64[..., None])
-        gW = self.design.backward(R.to(x.dtype)) + self.reg[:, None, None] * W
-        return f, torch.cat([gW.reshape(T, -1), R.sum(1).to(x.dtype)], 1)
+        decreases far below float32 rounding apart. Large gathered designs are taken in row
+        blocks (:data:`ROW_BLOCK_BYTES`), each block's two products back to back."""
+        W, b = self.split(x)
+        T = x.shape[0]
+        f = 0.5 * self.reg.to(torch.float64) * W.to(torch.float64).pow(2).sum((1, 2))
+        gW, gb = self.reg[:, None, None] * W, torch.zeros_like(b, dtype=torch.float64)
+        for rows, design in self.design.row_blocks(ROW_BLOCK_BYTES) or [(slice(None), self.design)]:
+            z = design.forward(W).to(torch.float64) + b.to(torch.float64)[:, None, :]
+            z = z.masked_fill(~self.class_mask[:, None, :], float("-inf"))
+            w64 = self.weight[:, rows].to(torch.float64)
+            lse = torch.logsumexp(z, 2)
+            Y = self.Y[:, rows].expand(T, -1)
+            ce = lse - z.gather(2, Y[..., None]).squeeze(2)
+            ce = torch.where(w64 > 0, ce, torch.zeros((), dtype=ce.dtype, device=ce.device))
+            f = f + (w64 * ce).sum(1)
+            R = torch.exp(z - lse[..., None]) * w64[..., None]
+            R.scatter_add_(2, Y[..., None], -w64[..., None])
+            gW = gW + design.backward(R.to(x.dtype))
+            gb = gb + R.sum(1)
+        return f, torch.cat([gW.reshape(T, -1), gb.to(x.dtype)], 1)
 
     def grad_max(self, g: torch.Tensor, idx: torch.Tensor | None = None,
                  tol: float | None = None) -> torch.Tensor:
