@@ -53,7 +53,10 @@ def offline_unless_reachable() -> Iterator[bool]:
         yield True
         return
     constants.HF_HUB_OFFLINE = True
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)  # the libraries' own "failed to download" lines: ours says it once
     try:
         yield False
     finally:
         constants.HF_HUB_OFFLINE = False
+        logging.disable(previous)
