@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cliffbench.contract import Backbone, DataBundle, Dataset, Method, TrainerSettings
+from cliffbench.datasets.base import check_bundle
 from cliffbench.report.summary import finish_job, n_stats
 from cliffbench.runner import check_task, check_trials, fill_cells, prepare_job, run_cells
 from cliffbench.sampling import make_grid
@@ -74,6 +75,7 @@ def run(method: Method, data: Dataset | DataBundle, *, grid: Sequence[int] | Non
     check_trials(trials)
     raw = data.load() if isinstance(data, Dataset) else data
     name = getattr(data, "name", "data")
+    check_bundle(raw, name)
     check_task(method, raw, name)
     n_grid = make_grid(list(grid) if grid is not None else None, pool_size=len(raw.pool))
     ctx = JobContext(raw, backbone or Identity(), dataset=name,

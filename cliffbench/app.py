@@ -167,7 +167,7 @@ class JobRecord:
         self.doc: dict = {"status": "running"}
 
     def update(self, **values) -> None:
-        from cliffbench.results.store import atomic_write_text
+        from cliffbench.atomic import atomic_write_text
 
         self.doc.update(values)
         if self.path is not None:

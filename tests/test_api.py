@@ -31,3 +31,15 @@ def test_run_rejects_a_task_the_method_cannot_do(compose_cfg):
 
     with pytest.raises(ConfigError, match="does not support regression"):
         cliffbench.run(MeanClassifier(), ToyLinearRegression(pool_size=50, test_size=10), grid=[5], trials=1)
+
+
+def test_run_refuses_degenerate_data_like_the_cli():
+    """The in-memory path checks the data as a job does: one class in the pool is one clear error."""
+    from cliffbench.contract import DataBundle, Split
+    from cliffbench.errors import DataError
+    from cliffbench.methods.probes.knn import KNNProbe
+
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    one_class = DataBundle(Split(X[:20], np.zeros(20, dtype=int)), Split(X[20:], np.zeros(10, dtype=int)))
+    with pytest.raises(DataError, match="at least two classes"):
+        cliffbench.run(KNNProbe(), one_class, grid=[10], trials=2)

@@ -12,7 +12,7 @@ import pytest
 
 from cliffbench.backbones.feature_cache import FeatureCache
 from cliffbench.results import CellStore, load
-from cliffbench.results.store import atomic_write
+from cliffbench.atomic import atomic_write
 from cliffbench.api import run_job
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cliffbench.results import CellStore, load
-from cliffbench.results.store import atomic_write_text
+from cliffbench.atomic import atomic_write_text
 
 IDENT = {"dataset": {"name": "digits"}, "backbone": {"name": "identity"}, "method": {"name": "knn", "k": 3}, "seed": 0}
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cliffbench.atomic import atomic_write, atomic_write_text  # noqa: F401 - re-exported for callers
+from cliffbench.atomic import atomic_write_text
 
 log = logging.getLogger("cliffbench")
 
