@@ -109,6 +109,7 @@ def test_row_blocks_give_the_one_block_objective_and_gradient(monkeypatch):
     X = torch.as_tensor(data.pool.X, dtype=f64)
     rng = np.random.default_rng(3)
     index = np.stack([rng.permutation(len(data.pool.y))[:301] for _ in range(4)])
+    monkeypatch.setattr(solver, "CPU_KERNEL", False)  # the torch path is the one taken in row blocks
     prob, _ = _problems(X, data.pool.y, index, pooled=False)
     x = torch.randn(4, prob.shape[0] * prob.shape[1] + prob.shape[1], dtype=f64) * 0.1
     f_one, g_one = prob.evaluate(x)

@@ -26,6 +26,7 @@ RUNNING, GTOL, FTOL, MAXITER, LINESEARCH = 0, 1, 2, 3, 4
 # product to the second, so an evaluation reads the gathered rows from memory once, not twice
 # (measured at d=768, K=10, 20 problems: 256-row blocks make the skinny first product ~25% faster)
 ROW_BLOCK_BYTES = 16 * 2**20
+CPU_KERNEL = True  # evaluate gathered designs on the CPU with the fused kernel (tests switch it off)
 
 
 class FeaturePool:
@@ -48,19 +49,39 @@ class FeaturePool:
 
 
 class GatheredDesign:
-    """Per-problem feature rows ``Z[t] = pool[index[t]]`` (T, rows, p): for small subsets. Taking
-    problems keeps the rows gathered once (a view by problem id): gathering costs more than a few
-    products."""
+    """Per-problem feature rows ``Z[t] = pool[index[t]]`` (T, rows, p): for small subsets. The rows
+    are gathered when first needed (on the CPU the fused kernel reads them from the pool instead);
+    taking problems then keeps them gathered once (a view by problem id): gathering costs more than
+    a few products."""
 
     def __init__(self, pool: FeaturePool, index: torch.Tensor, dtype: torch.dtype,
                  Z: torch.Tensor | None = None, ids: torch.Tensor | None = None) -> None:
         self.pool, self.index, self.dtype = pool, index, dtype
-        self.Z = pool.rows(index, dtype) if Z is None else Z
+        self._Z = Z
         self.ids = ids  # problems of Z this design stands for (None: all, in order)
+
+    @property
+    def Z(self) -> torch.Tensor:
+        if self._Z is None:
+            self._Z = self.pool.rows(self.index, self.dtype)
+        return self._Z
+
+    def fused_inputs(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(pool in this precision, row index of these problems) when :mod:`cpu_kernel` evaluates
+        them: on the CPU, with numba, at least one problem per thread, unless :data:`CPU_KERNEL` is off."""
+        index = self.index if self.ids is None else self.index[self.ids]
+        # the kernel spreads problems over threads: fewer problems than threads leave BLAS ahead
+        if not CPU_KERNEL or index.device.type != "cpu" or len(index) < torch.get_num_threads():
+            return None
+        from cliffbench.methods.probes.linear import cpu_kernel
+
+        return (self.pool[self.dtype], index) if cpu_kernel.available() else None
 
     def take(self, idx: torch.Tensor) -> GatheredDesign:
         ids = idx if self.ids is None else self.ids[idx]
-        return GatheredDesign(self.pool, self.index, self.dtype, self.Z, ids)
+        if self._Z is None:  # nothing gathered to share
+            return GatheredDesign(self.pool, self.index[ids], self.dtype)
+        return GatheredDesign(self.pool, self.index, self.dtype, self._Z, ids)
 
     def to(self, dtype: torch.dtype) -> GatheredDesign:
         if dtype == self.dtype:
@@ -181,6 +202,10 @@ class Problems:
         float64, so objective values are exact to ~1e-7/sqrt(rows) and the line search can tell
         decreases far below float32 rounding apart. Large gathered designs are taken in row
         blocks (:data:`ROW_BLOCK_BYTES`), each block's two products back to back."""
+        fused = getattr(self.design, "fused_inputs", None)
+        inputs = fused() if fused is not None else None
+        if inputs is not None:
+            return self._evaluate_fused(x, *inputs)
         W, b = self.split(x)
         T = x.shape[0]
         f = 0.5 * self.reg.to(torch.float64) * W.to(torch.float64).pow(2).sum((1, 2))
@@ -199,6 +224,20 @@ class Problems:
             gW = gW + design.backward(R.to(x.dtype))
             gb = gb + R.sum(1)
         return f, torch.cat([gW.reshape(T, -1), gb.to(x.dtype)], 1)
+
+    def _evaluate_fused(self, x: torch.Tensor, X: torch.Tensor, index: torch.Tensor):
+        """:meth:`evaluate` by :func:`cpu_kernel.evaluate`: one compiled pass per problem."""
+        import numpy as np
+
+        from cliffbench.methods.probes.linear import cpu_kernel
+
+        W, b = self.split(x)
+        T = x.shape[0]
+        f, gW, gb = cpu_kernel.evaluate(
+            X.numpy(), index.numpy(), W.numpy(), b.numpy(), self.Y.expand(T, -1).numpy(), self.weight.numpy(),
+            self.class_mask.numpy(), self.reg.numpy(), torch.get_num_threads())
+        g = torch.cat([torch.from_numpy(np.ascontiguousarray(gW)).reshape(T, -1), torch.from_numpy(gb).to(x.dtype)], 1)
+        return torch.from_numpy(f), g
 
     def grad_max(self, g: torch.Tensor, idx: torch.Tensor | None = None,
                  tol: float | None = None) -> torch.Tensor:
