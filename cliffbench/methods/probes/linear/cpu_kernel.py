@@ -122,6 +122,10 @@ def evaluate(X: np.ndarray, index: np.ndarray, W: np.ndarray, b: np.ndarray, Y: 
     of those rows), weights ``W[t]`` (p, K), intercepts ``b[t]``, classes ``mask[t]`` present,
     penalty ``reg[t]``. A class ``Y`` names must be present in its problem's mask."""
     numba, kernel = _compiled()
+    # one compiled signature per feature precision (each new one costs seconds of compiling)
+    dt = X.dtype
+    W, weight, reg = W.astype(dt, copy=False), weight.astype(dt, copy=False), reg.astype(dt, copy=False)
+    index, Y, mask = index.astype(np.int64, copy=False), Y.astype(np.int64, copy=False), mask.astype(bool, copy=False)
     T, n = index.shape
     K = W.shape[2]
     pad_rows, pad_k = -n % 4, K % 2
