@@ -73,6 +73,9 @@ def test_report_from_python_without_files_and_fit_summary(tmp_path):
     df = load(tmp_path / "sweep")
     res = report(df, n_boot=10, targets=["0.1"], compare=("transfer", "scratch"))
     assert not res.paths and len(res.summary) == 2 and len(res.multipliers) == 1
+    both_ways = report(df, n_boot=10, targets=["0.1"], compare=[("transfer", "scratch"), ("scratch", "transfer")])
+    pairs = set(zip(both_ways.multipliers["label"], both_ways.multipliers["baseline"]))
+    assert pairs == {("transfer", "scratch"), ("scratch", "transfer")}
     job = df[df["label"] == "scratch"]
     values = fit_summary(job, n_boot=10)
     assert values["fit/alpha"] == pytest.approx(0.5, abs=0.15)

@@ -43,8 +43,13 @@ class ReportResult:
 def _pairs(curves, compare, baseline) -> list[tuple[int, int]]:
     index = {id(c): i for i, c in enumerate(curves)}
     if compare:
-        a, b = (find_curve(curves, key) for key in compare)
-        return [(index[id(a)], index[id(b)])]
+        pairs = [compare] if isinstance(compare[0], str) else compare  # one pair, or a list of pairs
+        out = []
+        for pair in pairs:
+            a, b = (find_curve(curves, key) for key in pair)
+            if (index[id(a)], index[id(b)]) not in out:
+                out.append((index[id(a)], index[id(b)]))
+        return out
     if len(curves) < 2:
         return []
     base = index[id(find_curve(curves, baseline))] if baseline else 0

@@ -20,8 +20,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fit-max-n", type=float, help="largest n of the power-law fit (default: the largest n)")
     p.add_argument("--target", action="append", default=[],
                    help="target error: a number or a reference line name such as 'human' (repeatable)")
-    p.add_argument("--compare", nargs=2, metavar=("CURVE", "BASELINE"),
-                   help="multiplier n_BASELINE / n_CURVE for one pair of curves (label or config_id)")
+    p.add_argument("--compare", nargs=2, action="append", metavar=("CURVE", "BASELINE"),
+                   help="multiplier n_BASELINE / n_CURVE for a pair of curves (label or config_id; repeatable)")
     p.add_argument("--baseline", help="compare every curve against this one (default: the first curve)")
     p.add_argument("--reference", action="append", default=[], metavar="NAME=ERROR",
                    help="extra horizontal reference line, e.g. human=0.0457 (repeatable)")
