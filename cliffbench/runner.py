@@ -112,7 +112,30 @@ def build(node: DictConfig):
     except InstantiationException as exc:
         if isinstance(exc.__cause__, CliffbenchError):
             raise exc.__cause__ from None
+        unknown = _unknown_keys(node)
+        if unknown:
+            group = node._key() or "config"
+            keys = ", ".join(unknown)
+            raise ConfigError(
+                f"{group}={node.get('name', '?')} takes no {keys} (set for another {group}, e.g. by an experiment "
+                f"preset): remove with {' '.join(f'~{group}.{k}' for k in unknown)} or choose the {group} they are for"
+            ) from None
         raise
+
+
+def _unknown_keys(node: DictConfig) -> list[str]:
+    """Keys of ``node`` its ``_target_``'s constructor does not accept (none when it takes **kwargs)."""
+    import inspect
+
+    from hydra.utils import get_class
+
+    try:
+        params = inspect.signature(get_class(node._target_)).parameters
+    except Exception:  # noqa: BLE001 - no target to inspect: nothing to say
+        return []
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return []
+    return [k for k in node if not str(k).startswith("_") and k not in params]
 
 
 @dataclass

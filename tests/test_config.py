@@ -68,3 +68,15 @@ def test_typed_schema_rejects_bad_values(compose_cfg):
 def test_launchers_compose(compose_cfg, launcher):
     cfg = compose_cfg([f"hydra/launcher={launcher}"], hydra_cfg=True)
     assert launcher.split("_")[0] in cfg.hydra.launcher._target_.lower()
+
+
+def test_keys_another_method_takes_are_one_line_naming_them(compose_cfg):
+    """A preset written for one method (finetune's lr, batch_size) with another method chosen."""
+    from cliffbench.errors import ConfigError
+    from cliffbench.runner import build
+
+    cfg = compose_cfg(["experiment=finetune_mnist5k", "method=linear"])
+    with pytest.raises(ConfigError, match=r"method=linear takes no lr, batch_size .* ~method.lr ~method.batch_size"):
+        build(cfg.method)
+    cfg = compose_cfg(["experiment=finetune_mnist5k", "method=linear", "~method.lr", "~method.batch_size"])
+    assert type(build(cfg.method)).__name__ == "LinearProbe"
