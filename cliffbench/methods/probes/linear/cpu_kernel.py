@@ -10,6 +10,8 @@ reach about twice that (measured on 768-d float32 rows, one thread), without gat
 Arithmetic matches :meth:`logreg_solver.Problems.evaluate`: products and the gradient's sums in the
 features' precision, logits shifted by the intercept, softmax, loss and the objective's sum in
 float64. Compiled with numba on first use (cached on disk); ``available()`` says whether it can be.
+It runs on numba's own ``workqueue`` thread pool, one problem per thread: call it from one Python
+thread at a time (cliffbench runs jobs in processes).
 """
 
 from __future__ import annotations

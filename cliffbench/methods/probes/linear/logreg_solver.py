@@ -34,6 +34,7 @@ class FeaturePool:
     each precision is made from the given one when first asked for."""
 
     def __init__(self, X: torch.Tensor) -> None:
+        X = X.contiguous()  # the fused kernel reads rows in place (a strided pool would be copied per pass)
         self.X, self.by_dtype = X, {X.dtype: X}
 
     def __getitem__(self, dtype: torch.dtype) -> torch.Tensor:
