@@ -20,6 +20,11 @@ import functools
 
 import numpy as np
 
+try:
+    from numba import prange
+except ImportError:  # without numba the kernel is never compiled (see available())
+    prange = range
+
 ROW_BLOCK = 32  # rows per block (a multiple of 4): 32 x 768 float32 = 96 KiB, read twice from L2 instead of memory
 # no 'nnan'/'ninf': overflowing trial steps must give inf/nan exactly as in torch (the line
 # search shortens such steps); reassociation and contraction let LLVM vectorise the dot products
@@ -35,86 +40,90 @@ def available() -> bool:
     return True
 
 
+def _evaluate(X, index, Wt, b, Y, weight, mask, reg, zero, f, Gt, gb):  # pragma: no cover (compiled)
+    T, n = index.shape
+    K, p = Wt.shape[1], Wt.shape[2]
+    for t in prange(T):
+        logits = np.empty((ROW_BLOCK, K), dtype=np.float64)
+        R = np.empty((ROW_BLOCK, K), dtype=Wt.dtype)
+        total = 0.0
+        for k in range(K):
+            for j in range(p):
+                Gt[t, k, j] = reg[t] * Wt[t, k, j]
+                total += 0.5 * float(reg[t]) * float(Wt[t, k, j]) ** 2
+            gb[t, k] = 0.0
+        for i0 in range(0, n, ROW_BLOCK):
+            m = min(ROW_BLOCK, n - i0)  # a multiple of 4: rows are padded (weight 0)
+            for r in range(0, m, 4):
+                z0, z1 = X[index[t, i0 + r]], X[index[t, i0 + r + 1]]
+                z2, z3 = X[index[t, i0 + r + 2]], X[index[t, i0 + r + 3]]
+                for k in range(0, K, 2):  # K is even: an odd K is padded with a masked class
+                    w0, w1 = Wt[t, k], Wt[t, k + 1]
+                    a0 = a1 = a2 = a3 = c0 = c1 = c2 = c3 = zero
+                    for j in range(p):
+                        u, v = w0[j], w1[j]
+                        a0 += z0[j] * u
+                        a1 += z1[j] * u
+                        a2 += z2[j] * u
+                        a3 += z3[j] * u
+                        c0 += z0[j] * v
+                        c1 += z1[j] * v
+                        c2 += z2[j] * v
+                        c3 += z3[j] * v
+                    logits[r, k], logits[r + 1, k] = a0, a1
+                    logits[r + 2, k], logits[r + 3, k] = a2, a3
+                    logits[r, k + 1], logits[r + 1, k + 1] = c0, c1
+                    logits[r + 2, k + 1], logits[r + 3, k + 1] = c2, c3
+            for r in range(m):
+                w = float(weight[t, i0 + r])
+                if w == 0.0:
+                    for k in range(K):
+                        R[r, k] = 0.0
+                    continue
+                top = -np.inf
+                for k in range(K):
+                    if mask[t, k]:
+                        logits[r, k] += b[t, k]
+                        top = max(top, logits[r, k])
+                y = Y[t, i0 + r]
+                zy = logits[r, y]
+                s = 0.0
+                for k in range(K):
+                    if mask[t, k]:
+                        logits[r, k] = np.exp(logits[r, k] - top)
+                        s += logits[r, k]
+                total += w * (np.log(s) + top - zy)
+                for k in range(K):
+                    g = w * logits[r, k] / s if mask[t, k] else 0.0
+                    if k == y:
+                        g -= w
+                    R[r, k] = g
+                    gb[t, k] += g
+            for r in range(0, m, 4):
+                z0, z1 = X[index[t, i0 + r]], X[index[t, i0 + r + 1]]
+                z2, z3 = X[index[t, i0 + r + 2]], X[index[t, i0 + r + 3]]
+                for k in range(0, K, 2):
+                    r00, r10, r20, r30 = R[r, k], R[r + 1, k], R[r + 2, k], R[r + 3, k]
+                    r01, r11, r21, r31 = R[r, k + 1], R[r + 1, k + 1], R[r + 2, k + 1], R[r + 3, k + 1]
+                    g0, g1 = Gt[t, k], Gt[t, k + 1]
+                    for j in range(p):
+                        g0[j] += r00 * z0[j] + r10 * z1[j] + r20 * z2[j] + r30 * z3[j]
+                        g1[j] += r01 * z0[j] + r11 * z1[j] + r21 * z2[j] + r31 * z3[j]
+        f[t] = total
+
+
 @functools.lru_cache(maxsize=1)
 def _compiled():
     import numba
-    from numba import njit, prange
 
     # numba's own thread pool: its OpenMP layer would share (and resize) torch's OpenMP threads
     numba.config.THREADING_LAYER = "workqueue"
-    @njit(fastmath=FASTMATH, parallel=True, cache=True, boundscheck=False, nogil=True)
-    def evaluate(X, index, Wt, b, Y, weight, mask, reg, zero, f, Gt, gb):  # pragma: no cover (compiled)
-        T, n = index.shape
-        K, p = Wt.shape[1], Wt.shape[2]
-        for t in prange(T):
-            logits = np.empty((ROW_BLOCK, K), dtype=np.float64)
-            R = np.empty((ROW_BLOCK, K), dtype=Wt.dtype)
-            total = 0.0
-            for k in range(K):
-                for j in range(p):
-                    Gt[t, k, j] = reg[t] * Wt[t, k, j]
-                    total += 0.5 * float(reg[t]) * float(Wt[t, k, j]) ** 2
-                gb[t, k] = 0.0
-            for i0 in range(0, n, ROW_BLOCK):
-                m = min(ROW_BLOCK, n - i0)  # a multiple of 4: rows are padded (weight 0)
-                for r in range(0, m, 4):
-                    z0, z1 = X[index[t, i0 + r]], X[index[t, i0 + r + 1]]
-                    z2, z3 = X[index[t, i0 + r + 2]], X[index[t, i0 + r + 3]]
-                    for k in range(0, K, 2):  # K is even: an odd K is padded with a masked class
-                        w0, w1 = Wt[t, k], Wt[t, k + 1]
-                        a0 = a1 = a2 = a3 = c0 = c1 = c2 = c3 = zero
-                        for j in range(p):
-                            u, v = w0[j], w1[j]
-                            a0 += z0[j] * u
-                            a1 += z1[j] * u
-                            a2 += z2[j] * u
-                            a3 += z3[j] * u
-                            c0 += z0[j] * v
-                            c1 += z1[j] * v
-                            c2 += z2[j] * v
-                            c3 += z3[j] * v
-                        logits[r, k], logits[r + 1, k] = a0, a1
-                        logits[r + 2, k], logits[r + 3, k] = a2, a3
-                        logits[r, k + 1], logits[r + 1, k + 1] = c0, c1
-                        logits[r + 2, k + 1], logits[r + 3, k + 1] = c2, c3
-                for r in range(m):
-                    w = float(weight[t, i0 + r])
-                    if w == 0.0:
-                        for k in range(K):
-                            R[r, k] = 0.0
-                        continue
-                    top = -np.inf
-                    for k in range(K):
-                        if mask[t, k]:
-                            logits[r, k] += b[t, k]
-                            top = max(top, logits[r, k])
-                    y = Y[t, i0 + r]
-                    zy = logits[r, y]
-                    s = 0.0
-                    for k in range(K):
-                        if mask[t, k]:
-                            logits[r, k] = np.exp(logits[r, k] - top)
-                            s += logits[r, k]
-                    total += w * (np.log(s) + top - zy)
-                    for k in range(K):
-                        g = w * logits[r, k] / s if mask[t, k] else 0.0
-                        if k == y:
-                            g -= w
-                        R[r, k] = g
-                        gb[t, k] += g
-                for r in range(0, m, 4):
-                    z0, z1 = X[index[t, i0 + r]], X[index[t, i0 + r + 1]]
-                    z2, z3 = X[index[t, i0 + r + 2]], X[index[t, i0 + r + 3]]
-                    for k in range(0, K, 2):
-                        r00, r10, r20, r30 = R[r, k], R[r + 1, k], R[r + 2, k], R[r + 3, k]
-                        r01, r11, r21, r31 = R[r, k + 1], R[r + 1, k + 1], R[r + 2, k + 1], R[r + 3, k + 1]
-                        g0, g1 = Gt[t, k], Gt[t, k + 1]
-                        for j in range(p):
-                            g0[j] += r00 * z0[j] + r10 * z1[j] + r20 * z2[j] + r30 * z3[j]
-                            g1[j] += r01 * z0[j] + r11 * z1[j] + r21 * z2[j] + r31 * z3[j]
-            f[t] = total
-
-    return numba, evaluate
+    options = dict(fastmath=FASTMATH, parallel=True, boundscheck=False, nogil=True)
+    try:
+        kernel = numba.njit(cache=True, **options)(_evaluate)
+    except RuntimeError:  # no writable cache location (read-only install, no home): compile per process
+        kernel = numba.njit(**options)(_evaluate)
+    return numba, kernel
 
 
 def evaluate(X: np.ndarray, index: np.ndarray, W: np.ndarray, b: np.ndarray, Y: np.ndarray,
