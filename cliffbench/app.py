@@ -91,6 +91,7 @@ def check_overrides(argv: list[str], max_combinations: int = 64) -> str | None:
     overrides = _overrides(argv)
     if overrides is None:
         return None
+    multirun = "-m" in argv or "--multirun" in argv
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
         combos = [c for batch in BasicSweeper.split_arguments(parsed, None) for c in batch]
@@ -98,7 +99,7 @@ def check_overrides(argv: list[str], max_combinations: int = 64) -> str | None:
         with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
             for i, combo in enumerate(combos[:max_combinations]):
                 cfg = compose("config", overrides=list(combo), return_hydra_config=True)
-                error = _check_output_dir(cfg) if i == 0 else None
+                error = (_check_output_dir(cfg) if i == 0 else None) or _check_job_dir(cfg, multirun)
                 if error:
                     return error
     except Exception as exc:  # noqa: BLE001 - any composition error is reported the same way
@@ -125,6 +126,24 @@ def _check_output_dir(cfg: DictConfig) -> str | None:
         except OSError as exc:
             return (f"cannot write output directory {target} ({key}): {exc.strerror or exc} in {probe}; "
                     f"set paths.output_dir=DIR (env CLIFFBENCH_OUTPUT_DIR)")
+    return None
+
+
+def _check_job_dir(cfg: DictConfig, multirun: bool) -> str | None:
+    """A one-line error when a file sits where the job's directory (or one above it) goes: Hydra
+    would fail creating it with a traceback, in a sweep after the jobs before it have run."""
+    try:
+        if multirun:
+            target = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        else:
+            target = Path(str(cfg.hydra.run.dir))
+    except Exception:  # noqa: BLE001 - a dir that needs runtime values is Hydra's to create
+        return None
+    probe = target.expanduser()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        return f"cannot create job directory {target}: {probe} is a file, not a directory; move it away and rerun"
     return None
 
 

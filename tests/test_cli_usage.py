@@ -31,6 +31,17 @@ def test_unwritable_output_dir_is_one_line(tmp_path, where):
     assert line.startswith("cliffbench: error: cannot") and target in line
 
 
+def test_a_file_where_a_sweeps_job_directory_goes_is_one_line_before_any_job(tmp_path):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "method=linear").write_text("not a job directory")
+    res = run_cli("-m", "method=knn,linear", "logger=none", "trials=2", "grid.num=3", f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    (line,) = res.stderr.strip().splitlines()
+    assert line.startswith("cliffbench: error: cannot create job directory") and "method=linear is a file" in line
+    assert not (sweep / "method=knn").exists()  # refused before the first job, not after it
+
+
 def test_report_on_a_curve_that_never_improves(compose_cfg, tmp_path):
     from cliffbench.report.cli import main
 
